@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// The Bedrock security-architecture simulator.
+//
+// Layering (see docs/architecture.md):
+//   C modules      CZeroMQ (libzmq), COpenSSL (libcrypto), CSystemShims (prctl, signalfd, eventfd)
+//   pure engines   SimCrypto, Envelope, SigV4, IAMPolicy, Guardrails, ModelStandIns, EventStream, Topology
+//   runtime        ZMQ (thin binding, the only importer of CZeroMQ), NodeRuntime (I/O thread, journal, lifecycle)
+//   roles          one thin executable per role; bedrock-sim is the orchestrator CLI
+// Each C module is imported by exactly one Swift target.
+import PackageDescription
+
+let package = Package(
+    name: "bedrock-sim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bedrock-sim", targets: ["bedrock-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // C modules.
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CSystemShims", cSettings: [.define("_GNU_SOURCE")]),
+
+        // Pure engines: no sockets, no processes, testable in-process.
+        .target(name: "SimCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "Envelope", dependencies: ["SimCrypto"]),
+        .target(name: "SigV4", dependencies: ["SimCrypto"]),
+        .target(name: "IAMPolicy"),
+        .target(name: "Guardrails", resources: [.copy("Data")]),
+        .target(name: "ModelStandIns"),
+        .target(name: "Topology", dependencies: [.product(name: "Yams", package: "Yams"), "ModelStandIns"]),
+
+        // Runtime.
+        .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns"]),
+
+        // Roles: thin executables.
+        .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
+        .executableTarget(name: "privatelink-endpoint", dependencies: ["RoleKit"]),
+        .executableTarget(name: "runtime-frontend", dependencies: ["RoleKit"]),
+        .executableTarget(name: "escrow-host", dependencies: ["RoleKit"]),
+        .executableTarget(name: "model-provider-node", dependencies: ["RoleKit"]),
+        .executableTarget(name: "trace-collector", dependencies: ["RoleKit"]),
+        .executableTarget(name: "zmq-chain-baseline", dependencies: ["ZMQ"]),
+        .executableTarget(
+            name: "bedrock-sim",
+            dependencies: [
+                "RoleKit", "Topology",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]),
+
+        // Tests.
+        .testTarget(name: "SimCryptoTests", dependencies: ["SimCrypto"]),
+        .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SimCrypto"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Vectors")]),
+        .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
+        .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
+        .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
+    ]
+)

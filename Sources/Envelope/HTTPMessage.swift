@@ -1,0 +1,103 @@
+// The HTTP-shaped requests and responses sealed between client and front end. They carry exactly what the real
+// runtime API carries (method, path such as /model/{modelId}/invoke, query, headers, body), so SigV4 signing and
+// AWS SDK clients fit without a redesign.
+
+public struct HTTPHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) { self.name = name; self.value = value }
+}
+
+public struct HTTPRequest: Sendable, Equatable {
+    public var method: String
+    /// The path as sent on the wire, percent-encoded (e.g. /model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke).
+    public var path: String
+    public var query: String
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [HTTPHeader] = [], body: [UInt8] = []) {
+        self.method = method; self.path = path; self.query = query; self.headers = headers; self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+
+    public mutating func setHeader(_ name: String, _ value: String) {
+        let lower = name.lowercased()
+        headers.removeAll { $0.name.lowercased() == lower }
+        headers.append(HTTPHeader(name, value))
+    }
+
+    public func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 128 + body.count)
+        w.u8(1)
+        w.string(method); w.string(path); w.string(query)
+        w.u16(UInt16(clamping: headers.count))
+        for h in headers { w.string(h.name); w.string(h.value) }
+        w.blob32(body)
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPRequest {
+        var r = ByteReader(bytes)
+        let v = try r.u8("http.version")
+        guard v == 1 else { throw WireFormatError(field: "http.version", problem: "unsupported \(v)") }
+        let method = try r.string("http.method", max: 16)
+        let path = try r.string("http.path", max: 8192)
+        let query = try r.string("http.query", max: 8192)
+        let count = Int(try r.u16("http.headers.count"))
+        guard count <= 128 else { throw WireFormatError(field: "http.headers", problem: "\(count) headers exceeds 128") }
+        var headers: [HTTPHeader] = []
+        headers.reserveCapacity(count)
+        for i in 0..<count {
+            headers.append(HTTPHeader(try r.string("http.headers[\(i)].name", max: 256), try r.string("http.headers[\(i)].value", max: 8192)))
+        }
+        let body = try r.blob32("http.body", max: EnvelopeLimits.maxBodyBytes)
+        guard r.isAtEnd else { throw WireFormatError(field: "http", problem: "\(r.remaining) trailing bytes") }
+        return HTTPRequest(method: method, path: path, query: query, headers: headers, body: body)
+    }
+}
+
+public struct HTTPResponse: Sendable, Equatable {
+    public var status: Int
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+        self.status = status; self.headers = headers; self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+
+    public func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 64 + body.count)
+        w.u8(1)
+        w.u16(UInt16(clamping: status))
+        w.u16(UInt16(clamping: headers.count))
+        for h in headers { w.string(h.name); w.string(h.value) }
+        w.blob32(body)
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPResponse {
+        var r = ByteReader(bytes)
+        let v = try r.u8("http.version")
+        guard v == 1 else { throw WireFormatError(field: "http.version", problem: "unsupported \(v)") }
+        let status = Int(try r.u16("http.status"))
+        let count = Int(try r.u16("http.headers.count"))
+        guard count <= 128 else { throw WireFormatError(field: "http.headers", problem: "\(count) headers exceeds 128") }
+        var headers: [HTTPHeader] = []
+        for i in 0..<count {
+            headers.append(HTTPHeader(try r.string("http.headers[\(i)].name", max: 256), try r.string("http.headers[\(i)].value", max: 8192)))
+        }
+        let body = try r.blob32("http.body", max: EnvelopeLimits.maxBodyBytes)
+        guard r.isAtEnd else { throw WireFormatError(field: "http", problem: "\(r.remaining) trailing bytes") }
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+}

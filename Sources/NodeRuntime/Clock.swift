@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SimCrypto
+
+/// Time sources. Monotonic time is CLOCK_MONOTONIC, shared by every process on the machine, so hop timings taken in
+/// different node processes are comparable.
+public enum SimClock {
+    public static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    public static func monotonicMilliseconds() -> UInt64 { monotonicNanoseconds() / 1_000_000 }
+    public static func unixMilliseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// ISO 8601 UTC with milliseconds, as CloudTrail's eventTime (which has seconds) and log lines use.
+    public static func iso8601(unixMs: UInt64, fractional: Bool = true) -> String {
+        var t = time_t(unixMs / 1000)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        var s = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        if fractional { s += "." + pad(Int32(unixMs % 1000), 3) }
+        return s + "Z"
+    }
+}
+
+/// Identifiers: message ids, AWS-style request ids (UUID form, as x-amzn-RequestId) and W3C traceparent values.
+public enum SimIds {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A random UUID v4 string (request ids).
+    public static func uuid() -> String {
+        var b = SecureRandom.bytes(16)
+        b[6] = (b[6] & 0x0f) | 0x40
+        b[8] = (b[8] & 0x3f) | 0x80
+        let h = hex(b)
+        let c = Array(h)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
+    /// A traceparent for a new trace: version 00, random trace id and span id, sampled.
+    public static func traceparent() -> String {
+        "00-\(hex(SecureRandom.bytes(16)))-\(hex(SecureRandom.bytes(8)))-01"
+    }
+}
+
+/// Message ids: node-unique prefix plus a counter, so ids are unique across the run without a random call per message.
+public struct MessageIdGenerator {
+    private let prefix: String
+    private var counter: UInt64 = 0
+    public init(node: String) { prefix = node + "-" + SimIds.hex(SecureRandom.bytes(4)) + "-" }
+    public mutating func next() -> String { counter += 1; return prefix + String(counter) }
+}

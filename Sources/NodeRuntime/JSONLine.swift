@@ -1,0 +1,55 @@
+// A minimal, allocation-light JSON object writer for trace records, which are written on the hot path of every hop.
+
+public struct JSONLine {
+    public private(set) var bytes: [UInt8]
+    private var first = true
+
+    public init(capacity: Int = 384) { bytes = [UInt8](); bytes.reserveCapacity(capacity); bytes.append(UInt8(ascii: "{")) }
+
+    private mutating func key(_ k: String) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: k.utf8)
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    public mutating func string(_ k: String, _ v: String) { key(k); Self.appendQuoted(v, to: &bytes) }
+    public mutating func stringIfPresent(_ k: String, _ v: String?) { if let v, !v.isEmpty { string(k, v) } }
+    public mutating func int(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func uint(_ k: String, _ v: UInt64) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    public mutating func bool(_ k: String, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+    public mutating func strings(_ k: String, _ v: [String]) {
+        key(k); bytes.append(UInt8(ascii: "["))
+        for (i, s) in v.enumerated() { if i > 0 { bytes.append(UInt8(ascii: ",")) }; Self.appendQuoted(s, to: &bytes) }
+        bytes.append(UInt8(ascii: "]"))
+    }
+    /// Inserts an already-encoded JSON value.
+    public mutating func raw(_ k: String, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
+
+    public mutating func finish() -> [UInt8] { bytes.append(UInt8(ascii: "}")); return bytes }
+
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case 10: out.append(contentsOf: [92, 110])
+            case 13: out.append(contentsOf: [92, 114])
+            case 9: out.append(contentsOf: [92, 116])
+            case 0..<32:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

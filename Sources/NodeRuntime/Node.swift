@@ -1,0 +1,625 @@
+// The node runtime: one process, one libzmq context, one I/O thread (the process's main thread) that owns every
+// socket and runs the role's state machine. Nothing here runs on Swift's cooperative pool, so a blocking libzmq
+// call can never starve other tasks (see ../shared/reference/swift-zeromq-openssl.md).
+//
+// Sockets per node, all CURVE-encrypted:
+//   service  ROUTER bound on servicePort, ZAP domain "service": admits only the nodes the topology links here
+//   upstream DEALER per peer in `connects`, routing id = this node's name, monitored for link up/down
+//   control  ROUTER bound on controlPort, ZAP domain "control": admits only the operator key (bedrock-sim)
+//   trace    PUSH to the trace collector (the collector itself binds PULL, ZAP domain "trace")
+// A ZAP handler (RFC 27) on inproc://zeromq.zap.01 answers every handshake; each socket sets ZAP_ENFORCE_DOMAIN so a
+// missing handler fails closed.
+import CSystemShims
+import Envelope
+import Foundation
+import ZMQ
+
+/// What a role implements. Every callback runs on the node's I/O thread, one at a time, to completion.
+public protocol NodeRole: AnyObject {
+    func start(node: Node)
+    /// A decoded envelope arrived on the service socket (`via` is the admitted peer) or from an upstream peer.
+    func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node)
+    /// An operator command on the control socket. Reply now or later with `node.replyControl`.
+    func control(_ request: ControlRequest, node: Node)
+    func linkChanged(peer: String, up: Bool, node: Node)
+    func timerFired(_ token: UInt64, node: Node)
+    func stop(node: Node)
+}
+
+extension NodeRole {
+    public func start(node: Node) {}
+    public func control(_ request: ControlRequest, node: Node) {
+        node.replyControl(request, json: ["error": "unknown command '\(request.command)' for role \(node.me.role)"])
+    }
+    public func linkChanged(peer: String, up: Bool, node: Node) {}
+    public func timerFired(_ token: UInt64, node: Node) {}
+    public func stop(node: Node) {}
+}
+
+public enum Link: Sendable, Equatable {
+    case service
+    case upstream(String)
+}
+
+public struct ControlRequest {
+    public let routingId: [UInt8]
+    public let messageId: String
+    public let command: String
+    /// The command's JSON object, as sent.
+    public let body: [UInt8]
+}
+
+public struct NodeStartupError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public final class Node {
+    public let manifest: RunManifest
+    public let me: ManifestNode
+    public let account: ManifestAccount
+    public let address: NodeAddress
+    public private(set) var lamport: UInt64 = 0
+    public var ids: MessageIdGenerator
+    public let startedAtMs = SimClock.monotonicMilliseconds()
+    /// The collector writes records locally instead of pushing them.
+    public var localTraceSink: (([UInt8]) -> Void)?
+    /// Extra sockets a role polls (e.g. the collector's PULL); handler gets each message.
+    public var extraSockets: [(Socket, (Message) -> Void)] = []
+
+    let context: Context
+    private let zapSocket: Socket
+    public private(set) var serviceSocket: Socket?
+    private var upstreams: [String: Socket] = [:]
+    private var upstreamUp: [String: Bool] = [:]
+    private var monitors: [(Socket, String)] = []
+    private let controlSocket: Socket
+    private var traceSocket: Socket?
+    private let signalFd: Int32
+    private var running = true
+    private let encoder: TraceEncoder
+    private var traceBatch: [UInt8] = []
+    private var traceDropped = 0
+    private var timers = TimerHeap()
+    private let secretKey: String
+    /// Public key -> node name, per ZAP domain.
+    private var admitted: [String: [String: String]] = [:]
+    private var knownKeys: [String: String] = [:]
+    private var refusalLog: [String: (lastMs: UInt64, count: Int)] = [:]
+    public var logPrefix: String
+
+    public init(manifestPath: String, nodeName: String) throws {
+        // Block termination signals before libzmq starts its threads, so they arrive on our signalfd.
+        signalFd = sim_make_shutdown_signalfd()
+        guard signalFd >= 0 else { throw NodeStartupError("cannot create signalfd") }
+        let manifest = try RunManifest.load(path: manifestPath)
+        guard let me = manifest.node(named: nodeName) else { throw NodeStartupError("node '\(nodeName)' is not in \(manifestPath)") }
+        guard let account = manifest.account(id: me.accountId) else { throw NodeStartupError("account \(me.accountId) of \(nodeName) is not in the manifest") }
+        self.manifest = manifest
+        self.me = me
+        self.account = account
+        self.address = NodeAddress(node: me.name, account: me.accountId)
+        self.ids = MessageIdGenerator(node: me.name)
+        self.encoder = TraceEncoder(node: me.name, role: me.role, account: me.accountId, accountKind: account.kind)
+        self.logPrefix = "\(me.name)[\(me.role)]"
+        secretKey = try String(contentsOfFile: me.curveSecretKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard secretKey.count == 40 else { throw NodeStartupError("\(me.curveSecretKeyFile): expected a 40-character Z85 CURVE secret key") }
+        for n in manifest.nodes { knownKeys[n.curvePublicKey] = n.name }
+        knownKeys[manifest.operatorPublicKey] = "operator"
+
+        context = try Context(ioThreads: 1)
+        // The ZAP handler must be bound before any CURVE server socket accepts a connection.
+        zapSocket = try Socket(context: context, type: .router)
+        try zapSocket.bind(ZAPRequest.endpoint)
+
+        var service: [String: String] = [:]
+        for name in me.admits { if let peer = manifest.node(named: name) { service[peer.curvePublicKey] = name } }
+        admitted["service"] = service
+        admitted["control"] = [manifest.operatorPublicKey: "operator"]
+
+        controlSocket = try Socket(context: context, type: .router)
+        try controlSocket.makeCurveServer(secretKey: secretKey, zapDomain: "control")
+        try controlSocket.setMaxMessageSize(Int64(EnvelopeLimits.maxFrameBytes))
+        try controlSocket.bind(me.controlEndpoint)
+
+        // A role may bind its own socket on the service port instead (the collector's PULL).
+        if let endpoint = me.serviceEndpoint, me.settings["serviceSocket"] != "role" {
+            let s = try Socket(context: context, type: .router)
+            try s.makeCurveServer(secretKey: secretKey, zapDomain: "service")
+            try s.setMaxMessageSize(Int64(EnvelopeLimits.maxFrameBytes))
+            try s.setHighWaterMarks(send: 10_000, receive: 10_000)
+            // Replies to a peer that has gone away are dropped rather than queued forever.
+            try s.setOption(33 /* ZMQ_ROUTER_MANDATORY */, 1)
+            try s.bind(endpoint)
+            serviceSocket = s
+        }
+        for peerName in me.connects {
+            guard let peer = manifest.node(named: peerName), let endpoint = peer.serviceEndpoint else {
+                throw NodeStartupError("\(me.name) connects to '\(peerName)', which has no service endpoint in the manifest")
+            }
+            try connectUpstream(peer: peer, endpoint: endpoint)
+        }
+        if me.role != "trace-collector", let collector = manifest.collector, let endpoint = collector.serviceEndpoint {
+            let s = try Socket(context: context, type: .push)
+            try s.makeCurveClient(serverPublicKey: collector.curvePublicKey, publicKey: me.curvePublicKey, secretKey: secretKey)
+            try s.setHighWaterMarks(send: 100_000, receive: 1000)
+            try s.connect(endpoint)
+            traceSocket = s
+        }
+    }
+
+    /// Admits every node of the manifest on a ZAP domain (the collector's "trace" socket).
+    public func admitAllNodes(domain: String) {
+        var all: [String: String] = [:]
+        for n in manifest.nodes { all[n.curvePublicKey] = n.name }
+        admitted[domain] = all
+    }
+
+    /// A CURVE server socket for a role's own use (e.g. the collector's PULL), bound and polled by this node.
+    public func bindExtraServer(type: SocketType, endpoint: String, zapDomain: String, handler: @escaping (Message) -> Void) throws {
+        let s = try Socket(context: context, type: type)
+        try s.makeCurveServer(secretKey: secretKey, zapDomain: zapDomain)
+        try s.setMaxMessageSize(Int64(EnvelopeLimits.maxFrameBytes))
+        try s.setHighWaterMarks(send: 1000, receive: 200_000)
+        try s.bind(endpoint)
+        extraSockets.append((s, handler))
+    }
+
+    private func connectUpstream(peer: ManifestNode, endpoint: String) throws {
+        let s = try Socket(context: context, type: .dealer)
+        try s.makeCurveClient(serverPublicKey: peer.curvePublicKey, publicKey: me.curvePublicKey, secretKey: secretKey)
+        try s.setOption(Int32(5) /* ZMQ_IDENTITY / ROUTING_ID */, bytes: Array(me.name.utf8))
+        // Queue only on completed connections: a send to a peer that is down fails at once instead of waiting.
+        try s.setOption(39 /* ZMQ_IMMEDIATE */, 1)
+        try s.setOption(18 /* ZMQ_RECONNECT_IVL */, 100)
+        try s.setOption(21 /* ZMQ_RECONNECT_IVL_MAX */, 2000)
+        try s.setMaxMessageSize(Int64(EnvelopeLimits.maxFrameBytes))
+        try s.setHighWaterMarks(send: 10_000, receive: 10_000)
+        let monitorEndpoint = "inproc://monitor-\(peer.name)"
+        try s.monitor(endpoint: monitorEndpoint, events: MonitorEvent.mask)
+        let m = try Socket(context: context, type: .pair)
+        try m.connect(monitorEndpoint)
+        try s.connect(endpoint)
+        upstreams[peer.name] = s
+        upstreamUp[peer.name] = false
+        monitors.append((m, peer.name))
+    }
+
+    public func isUp(_ peer: String) -> Bool { upstreamUp[peer] ?? false }
+    public var upstreamNames: [String] { Array(upstreams.keys).sorted() }
+
+    // MARK: logging and tracing
+
+    /// One log line on stderr (the supervisor sends it to logs/NODE.log). Never pass content here.
+    public func log(_ message: String) {
+        let line = "\(SimClock.iso8601(unixMs: SimClock.unixMilliseconds())) \(logPrefix) \(message)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    public func trace(_ record: TraceRecord) {
+        var r = record
+        if r.lamport == 0 { r.lamport = lamport }
+        let line = encoder.encode(r)
+        if let sink = localTraceSink { sink(line); return }
+        traceBatch.append(contentsOf: line)
+        traceBatch.append(10)
+        if traceBatch.count > 256 * 1024 { flushTrace() }
+    }
+
+    private func flushTrace() {
+        guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(keepingCapacity: true); return }
+        do { try s.send([traceBatch]) } catch { traceDropped += 1 }
+        traceBatch.removeAll(keepingCapacity: true)
+    }
+
+    public func peerAccount(_ peer: String) -> String {
+        if peer == "operator" { return "" }
+        return manifest.node(named: peer)?.accountId ?? ""
+    }
+
+    static func layers(for type: MessageType) -> [String] {
+        switch type {
+        case .invokeRequest, .invokeResponse: ["curve", "e2e-aes-256-gcm"]
+        default: ["curve"]
+        }
+    }
+
+    // MARK: sending
+
+    /// Sends an envelope to a peer: on the service socket by routing id, or on the upstream DEALER to that peer.
+    /// Returns false (and traces why) when the peer is not reachable now.
+    @discardableResult
+    public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "") -> Bool {
+        var e = envelope
+        lamport += 1
+        e.lamport = lamport
+        let bytes = e.encode()
+        let sentNs = SimClock.monotonicNanoseconds()
+        let sentWallMs = SimClock.unixMilliseconds()
+        var ok = true
+        do {
+            switch link {
+            case .service:
+                guard let s = serviceSocket else { return false }
+                try s.send([Array(peer.utf8), bytes])
+            case .upstream(let name):
+                guard let s = upstreams[name] else { return false }
+                try s.send([bytes])
+            }
+        } catch {
+            ok = false
+            var r = TraceRecord(event: .error)
+            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+            r.messageId = e.messageId; r.requestId = e.requestId; r.reason = "send failed: \(error)"
+            trace(r)
+        }
+        if ok {
+            var r = TraceRecord(event: .send)
+            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+            r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
+            r.traceparent = e.traceparent; r.bytes = bytes.count; r.layers = Node.layers(for: e.type)
+            if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
+            r.monoNs = sentNs; r.wallMs = sentWallMs
+            trace(r)
+        }
+        return ok
+    }
+
+    /// Sends the transport-level `error` envelope back to whoever sent `frames` (best effort).
+    private func sendTransportError(peer: String, link: Link, inReplyTo: String, requestId: String, errorType: String, message: String, status: Int) {
+        let e = Envelope(
+            type: .error, messageId: ids.next(), inReplyTo: inReplyTo, requestId: requestId, traceparent: "",
+            source: address, destination: NodeAddress(node: peer, account: peerAccount(peer)),
+            deadlineUnixMs: SimClock.unixMilliseconds() + 5000,
+            body: ErrorBody(errorType: errorType, message: message, httpStatus: status).encode())
+        send(e, to: peer, link: link)
+    }
+
+    public func replyControl(_ request: ControlRequest, json: [String: Any]) {
+        let body = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])).map { Array($0) } ?? Array("{}".utf8)
+        replyControl(request, body: body)
+    }
+
+    public func replyControl(_ request: ControlRequest, body: [UInt8]) {
+        let e = Envelope(
+            type: .controlReply, messageId: ids.next(), inReplyTo: request.messageId, requestId: "", traceparent: "",
+            source: address, destination: NodeAddress(node: "operator", account: ""),
+            deadlineUnixMs: SimClock.unixMilliseconds() + 60_000, body: body)
+        try? controlSocket.send([request.routingId, e.encode()])
+    }
+
+    // MARK: timers
+
+    /// Calls `role.timerFired(token)` after `delayMs` milliseconds.
+    public func schedule(afterMs delayMs: Double, token: UInt64) {
+        timers.push(dueNs: SimClock.monotonicNanoseconds() + UInt64(max(0, delayMs) * 1_000_000), token: token)
+    }
+
+    // MARK: the loop
+
+    public func stopRunning() { running = false }
+
+    /// Runs until SIGTERM/SIGINT/SIGHUP or a shutdown command. Returns the process exit status.
+    public func run(role: NodeRole) -> Int32 {
+        var r = TraceRecord(event: .start)
+        r.reason = "pid \(getpid())"
+        trace(r)
+        log("started (pid \(getpid()), control \(me.controlEndpoint)\(me.serviceEndpoint.map { ", service \($0)" } ?? ""))")
+        role.start(node: self)
+        while running {
+            var targets: [PollTarget] = [.socket(zapSocket), .socket(controlSocket), .fd(signalFd)]
+            var kinds: [Int] = [0, 1, 2]
+            if let s = serviceSocket { targets.append(.socket(s)); kinds.append(3) }
+            let upstreamList = Array(upstreams)
+            for (i, u) in upstreamList.enumerated() { targets.append(.socket(u.value)); kinds.append(100 + i) }
+            for (i, m) in monitors.enumerated() { targets.append(.socket(m.0)); kinds.append(10_000 + i) }
+            for (i, x) in extraSockets.enumerated() { targets.append(.socket(x.0)); kinds.append(20_000 + i) }
+            var timeout = 1000
+            if let due = timers.nextDueNs {
+                let now = SimClock.monotonicNanoseconds()
+                timeout = due <= now ? 0 : min(1000, Int((due - now) / 1_000_000) + 1)
+            }
+            if !traceBatch.isEmpty { timeout = 0 }
+            let ready: [Bool]
+            do { ready = try Poller.poll(targets, timeoutMs: timeout) } catch {
+                log("poll failed: \(error)"); break
+            }
+            for (i, isReady) in ready.enumerated() where isReady {
+                switch kinds[i] {
+                case 0: drainZAP()
+                case 1: drainControl(role: role)
+                case 2:
+                    let sig = sim_read_signalfd(signalFd)
+                    log("signal \(sig): shutting down")
+                    running = false
+                case 3: drainService(role: role)
+                case 100..<10_000: drainUpstream(upstreamList[kinds[i] - 100].key, upstreamList[kinds[i] - 100].value, role: role)
+                case 10_000..<20_000: drainMonitor(monitors[kinds[i] - 10_000], role: role)
+                default:
+                    let (socket, handler) = extraSockets[kinds[i] - 20_000]
+                    var budget = 10_000
+                    while budget > 0, let m = try? socket.receive(dontWait: true) { handler(m); budget -= 1 }
+                }
+            }
+            let now = SimClock.monotonicNanoseconds()
+            var fired = 0
+            while let token = timers.popDue(nowNs: now), fired < 10_000 { role.timerFired(token, node: self); fired += 1 }
+            flushTrace()
+        }
+        role.stop(node: self)
+        var s = TraceRecord(event: .stop)
+        s.reason = traceDropped > 0 ? "\(traceDropped) trace batches dropped" : "clean shutdown"
+        trace(s)
+        flushTrace()
+        log("stopped")
+        closeAll()
+        return 0
+    }
+
+    private func closeAll() {
+        for (m, _) in monitors { m.close() }
+        for (_, u) in upstreams { u.close() }
+        serviceSocket?.close()
+        controlSocket.close()
+        traceSocket?.close()
+        for (s, _) in extraSockets { s.close() }
+        zapSocket.close()
+        context.terminate()
+    }
+
+    // MARK: inbound
+
+    private func drainZAP() {
+        var budget = 1000
+        while budget > 0, let m = try? zapSocket.receive(dontWait: true) {
+            budget -= 1
+            guard let req = ZAPRequest.parse(m) else { continue }
+            let key = req.clientPublicKey ?? ""
+            if req.mechanism == "CURVE", let name = admitted[req.domain]?[key] {
+                try? zapSocket.send(req.reply(status: 200, text: "OK", userId: name))
+            } else {
+                try? zapSocket.send(req.reply(status: 400, text: "not admitted on this link", userId: ""))
+                noteRefusal(domain: req.domain, key: key, address: req.address, mechanism: req.mechanism)
+            }
+        }
+    }
+
+    /// Traces a refused handshake, at most once per peer per 5 seconds (libzmq retries every few hundred ms).
+    private func noteRefusal(domain: String, key: String, address: String, mechanism: String) {
+        let who = knownKeys[key] ?? (key.isEmpty ? "unknown (\(mechanism))" : "unknown key \(key.prefix(8))…")
+        let id = domain + "|" + who
+        let now = SimClock.monotonicMilliseconds()
+        var entry = refusalLog[id] ?? (lastMs: 0, count: 0)
+        entry.count += 1
+        defer { refusalLog[id] = entry }
+        guard entry.lastMs == 0 || now - entry.lastMs >= 5000 else { return }
+        entry.lastMs = now
+        var r = TraceRecord(event: .refused)
+        r.peer = who
+        r.peerAccount = knownKeys[key].map { peerAccount($0) } ?? ""
+        r.decision = "deny"
+        r.reason = "CURVE handshake refused by ZAP: \(who) is not admitted on the \(domain) socket of \(me.name)"
+        r.details = [("zapDomain", domain), ("attempts", String(entry.count)), ("peerAddress", address)]
+        trace(r)
+        log("refused \(who) on \(domain) socket (\(entry.count) attempt(s))")
+    }
+
+    private func decode(_ payload: [UInt8], peer: String, link: Link) -> (Envelope, [UInt8])? {
+        do {
+            let (e, header) = try Envelope.decode(payload)
+            return (e, header)
+        } catch {
+            var r = TraceRecord(event: .rejected)
+            r.peer = peer; r.peerAccount = peerAccount(peer); r.bytes = payload.count
+            r.decision = "reject"; r.reason = "malformed frame: \(error.description)"
+            trace(r)
+            log("rejected malformed frame from \(peer): \(error.description)")
+            sendTransportError(peer: peer, link: link, inReplyTo: "", requestId: "", errorType: "ValidationException",
+                               message: "Malformed frame: \(error.description)", status: 400)
+            return nil
+        }
+    }
+
+    private func noteReceive(_ e: Envelope, bytes: Int, peer: String) {
+        lamport = max(lamport, e.lamport) + 1
+        var r = TraceRecord(event: .recv)
+        r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+        r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
+        r.traceparent = e.traceparent; r.bytes = bytes; r.layers = Node.layers(for: e.type)
+        if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
+        trace(r)
+    }
+
+    private func drainService(role: NodeRole) {
+        guard let s = serviceSocket else { return }
+        var budget = 512
+        while budget > 0 {
+            budget -= 1
+            let m: Message?
+            do { m = try s.receive(dontWait: true, wantMetadata: true) } catch { log("service receive: \(error)"); return }
+            guard let m else { return }
+            guard m.frames.count == 2 else {
+                let peer = m.userId ?? "unknown"
+                var r = TraceRecord(event: .rejected)
+                r.peer = peer; r.peerAccount = peerAccount(peer); r.bytes = m.byteCount
+                r.decision = "reject"; r.reason = "malformed frame: expected 1 payload frame, got \(m.frames.count - 1)"
+                trace(r)
+                if let routing = m.frames.first, !routing.isEmpty, String(decoding: routing, as: UTF8.self) == peer {
+                    sendTransportError(peer: peer, link: .service, inReplyTo: "", requestId: "", errorType: "ValidationException",
+                                       message: "Malformed frame: expected exactly one payload frame", status: 400)
+                }
+                continue
+            }
+            let routing = String(decoding: m.frames[0], as: UTF8.self)
+            guard let peer = m.userId, peer == routing else {
+                var r = TraceRecord(event: .rejected)
+                r.peer = m.userId ?? "unknown"; r.decision = "reject"
+                r.reason = "routing id '\(routing)' does not match the authenticated peer '\(m.userId ?? "none")'"
+                trace(r)
+                continue
+            }
+            guard let (e, header) = decode(m.frames[1], peer: peer, link: .service) else { continue }
+            noteReceive(e, bytes: m.frames[1].count, peer: peer)
+            role.receive(e, routingHeader: header, from: peer, link: .service, node: self)
+        }
+    }
+
+    private func drainUpstream(_ peer: String, _ s: Socket, role: NodeRole) {
+        var budget = 512
+        while budget > 0 {
+            budget -= 1
+            let m: Message?
+            do { m = try s.receive(dontWait: true) } catch { log("upstream \(peer) receive: \(error)"); return }
+            guard let m else { return }
+            guard m.frames.count == 1 else {
+                var r = TraceRecord(event: .rejected)
+                r.peer = peer; r.peerAccount = peerAccount(peer); r.decision = "reject"
+                r.reason = "malformed frame: expected 1 frame, got \(m.frames.count)"
+                trace(r)
+                continue
+            }
+            guard let (e, header) = decode(m.frames[0], peer: peer, link: .upstream(peer)) else { continue }
+            noteReceive(e, bytes: m.frames[0].count, peer: peer)
+            role.receive(e, routingHeader: header, from: peer, link: .upstream(peer), node: self)
+        }
+    }
+
+    private func drainMonitor(_ monitor: (Socket, String), role: NodeRole) {
+        while let m = try? monitor.0.receive(dontWait: true) {
+            guard let (event, _) = MonitorEvent.decode(m) else { continue }
+            let peer = monitor.1
+            switch event {
+            case .handshakeSucceeded:
+                if upstreamUp[peer] != true {
+                    upstreamUp[peer] = true
+                    var r = TraceRecord(event: .link); r.peer = peer; r.peerAccount = peerAccount(peer)
+                    r.decision = "up"; r.reason = "CURVE handshake with \(peer) succeeded"; trace(r)
+                    role.linkChanged(peer: peer, up: true, node: self)
+                }
+            case .disconnected, .closed:
+                if upstreamUp[peer] == true {
+                    upstreamUp[peer] = false
+                    var r = TraceRecord(event: .link); r.peer = peer; r.peerAccount = peerAccount(peer)
+                    r.decision = "down"; r.reason = "connection to \(peer) lost"; trace(r)
+                    log("link to \(peer) down")
+                    role.linkChanged(peer: peer, up: false, node: self)
+                }
+            case .handshakeFailedAuth(let status):
+                let now = SimClock.monotonicMilliseconds()
+                let id = "out|" + peer
+                var entry = refusalLog[id] ?? (lastMs: 0, count: 0)
+                entry.count += 1
+                if entry.lastMs == 0 || now - entry.lastMs >= 5000 {
+                    entry.lastMs = now
+                    var r = TraceRecord(event: .refused); r.peer = peer; r.peerAccount = peerAccount(peer)
+                    r.decision = "denied"; r.reason = "\(peer) refused our CURVE handshake (ZAP status \(status))"
+                    r.details = [("attempts", String(entry.count))]
+                    trace(r)
+                    log("\(peer) refused the handshake (ZAP \(status))")
+                }
+                refusalLog[id] = entry
+            default: break
+            }
+        }
+    }
+
+    private func drainControl(role: NodeRole) {
+        var budget = 64
+        while budget > 0, let m = try? controlSocket.receive(dontWait: true, wantMetadata: true) {
+            budget -= 1
+            guard m.frames.count == 2, m.userId == "operator" else { continue }
+            guard let (e, _) = try? Envelope.decode(m.frames[1]), e.type == .control else {
+                var r = TraceRecord(event: .rejected); r.peer = "operator"; r.decision = "reject"
+                r.reason = "malformed control frame"; trace(r)
+                let err = Envelope(type: .controlReply, messageId: ids.next(), requestId: "", traceparent: "", source: address,
+                                   destination: NodeAddress(node: "operator", account: ""), deadlineUnixMs: 0,
+                                   body: Array(#"{"error":"malformed control frame"}"#.utf8))
+                try? controlSocket.send([m.frames[0], err.encode()])
+                continue
+            }
+            let json = (try? JSONSerialization.jsonObject(with: Data(e.body))) as? [String: Any] ?? [:]
+            let command = json["command"] as? String ?? ""
+            let request = ControlRequest(routingId: m.frames[0], messageId: e.messageId, command: command, body: e.body)
+            switch command {
+            case "ping":
+                replyControl(request, json: [
+                    "node": me.name, "role": me.role, "account": me.accountId, "pid": Int(getpid()),
+                    "uptimeMs": Int(SimClock.monotonicMilliseconds() - startedAtMs),
+                    "residentBytes": Int(sim_resident_bytes_of(getpid())),
+                    "links": Dictionary(uniqueKeysWithValues: upstreamUp.map { ($0.key, $0.value) }),
+                ])
+            case "shutdown":
+                replyControl(request, json: ["node": me.name, "stopping": true])
+                running = false
+            default:
+                role.control(request, node: self)
+            }
+        }
+    }
+}
+
+/// A small binary min-heap of (due time, token): the node's timers.
+struct TimerHeap {
+    private var items: [(UInt64, UInt64)] = []
+    var nextDueNs: UInt64? { items.first?.0 }
+
+    mutating func push(dueNs: UInt64, token: UInt64) {
+        items.append((dueNs, token))
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if items[p].0 <= items[i].0 { break }
+            items.swapAt(p, i); i = p
+        }
+    }
+
+    mutating func popDue(nowNs: UInt64) -> UInt64? {
+        guard let first = items.first, first.0 <= nowNs else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && items[l].0 < items[m].0 { m = l }
+                if r < items.count && items[r].0 < items[m].0 { m = r }
+                if m == i { break }
+                items.swapAt(m, i); i = m
+            }
+        }
+        return first.1
+    }
+}
+
+/// Shared entry point of every role executable: `ROLE --manifest PATH --node NAME`.
+public enum NodeMain {
+    public static func run(roleName: String, makeRole: (Node) throws -> NodeRole) -> Never {
+        let args = CommandLine.arguments
+        func value(_ flag: String) -> String? {
+            guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+            return args[i + 1]
+        }
+        guard let manifest = value("--manifest"), let name = value("--node") else {
+            FileHandle.standardError.write(Data("usage: \(roleName) --manifest RUN_DIR/manifest.json --node NAME\n".utf8))
+            exit(64)
+        }
+        // Die with the supervisor, even if it is killed with SIGKILL: no orphan nodes.
+        _ = sim_set_parent_death_signal(SIGTERM)
+        if let expected = ProcessInfo.processInfo.environment["BEDROCK_SIM_SUPERVISOR_PID"], let pid = Int32(expected), getppid() != pid {
+            exit(0)
+        }
+        do {
+            let node = try Node(manifestPath: manifest, nodeName: name)
+            guard node.me.role == roleName else {
+                throw NodeStartupError("node '\(name)' has role '\(node.me.role)', not '\(roleName)'")
+            }
+            let role = try makeRole(node)
+            exit(node.run(role: role))
+        } catch {
+            FileHandle.standardError.write(Data("\(roleName) \(name): cannot start: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,231 @@
+// bedrock-client: a customer workload in the customer's VPC, and the request injector that bedrock-sim drives.
+//
+// It builds the HTTP request the AWS SDK would send to bedrock-runtime (POST /model/{modelId}/invoke), seals it end
+// to end for the front end, and sends it through its VPC's PrivateLink endpoint. Operator commands on the control
+// socket: `invoke` (one call, answered with the response) and `bench` (a closed loop of calls with a window of
+// requests in flight, answered with every latency).
+import Envelope
+import Foundation
+import NodeRuntime
+import SimCrypto
+
+public final class ClientRole: NodeRole {
+    enum Origin {
+        case invoke(ControlRequest)
+        case bench
+    }
+    struct Pending {
+        let origin: Origin
+        let requestId: String
+        let sentNs: UInt64
+        let token: UInt64
+    }
+    struct Bench {
+        let request: ControlRequest
+        let total: Int
+        let window: Int
+        let modelId: String
+        let body: [UInt8]
+        var sent = 0
+        var done = 0
+        var errors: [String: Int] = [:]
+        var latenciesNs: [UInt64] = []
+        var startedNs: UInt64 = 0
+    }
+
+    private let endpoint: String
+    private let frontend: NodeAddress
+    private let session: ClientSealSession
+    private var pending: [String: Pending] = [:]        // by request message id
+    private var timers: [UInt64: String] = [:]
+    private var nextToken: UInt64 = 1
+    private var bench: Bench?
+    /// Hook for request signing (authorization issue): adds SigV4 headers to the request before sealing.
+    public var signer: ((inout HTTPRequest, [String: String]) -> Void)?
+    /// Claims sent in the clear (AAD-bound) for the endpoint policy, e.g. the access key id.
+    public var claimsProvider: (([String: String]) -> [String: String])?
+    public static let defaultDeadlineMs: UInt64 = 30_000
+    /// The client gives the service this long past the deadline before it gives up on an answer.
+    public static let graceMs: Double = 2_000
+
+    public init(node: Node) throws {
+        guard let endpoint = node.me.settings["endpoint"], let fe = node.me.settings["frontend"],
+              let feNode = node.manifest.node(named: fe), let keyHex = feNode.settings["e2ePublicKey"],
+              let key = bytes(fromHex: keyHex) else {
+            throw NodeStartupError("bedrock-client needs settings.endpoint, settings.frontend and the front end's e2ePublicKey")
+        }
+        self.endpoint = endpoint
+        frontend = NodeAddress(node: fe, account: feNode.accountId)
+        session = try ClientSealSession(frontendPublicKey: key)
+    }
+
+    public func start(node: Node) {
+        node.log("reaching bedrock-runtime through \(endpoint); end-to-end session with \(frontend.node)")
+    }
+
+    // MARK: control
+
+    public func control(_ request: ControlRequest, node: Node) {
+        let args = (try? JSONValue.parse(request.body)) ?? .object([:])
+        switch request.command {
+        case "invoke":
+            guard let modelId = args["modelId"]?.stringValue, let body = args["body"]?.stringValue else {
+                node.replyControl(request, json: ["error": "invoke needs modelId and body"])
+                return
+            }
+            var headers: [String: String] = [:]
+            if case .object(let h)? = args["headers"] { for (k, v) in h { if let s = v.stringValue { headers[k] = s } } }
+            let deadline = UInt64(args["deadlineMs"]?.intValue ?? Int(ClientRole.defaultDeadlineMs))
+            var options: [String: String] = [:]
+            if case .object(let o)? = args["options"] { for (k, v) in o { if let s = v.stringValue { options[k] = s } } }
+            if let requestId = send(modelId: modelId, body: Array(body.utf8), headers: headers, path: args["path"]?.stringValue,
+                                    deadlineMs: deadline, options: options, origin: .invoke(request), node: node) {
+                _ = requestId
+            }
+        case "bench":
+            guard bench == nil else { node.replyControl(request, json: ["error": "a benchmark is already running"]); return }
+            let total = max(1, args["count"]?.intValue ?? 1000)
+            let window = max(1, min(1024, args["window"]?.intValue ?? 1))
+            let modelId = args["modelId"]?.stringValue ?? "amazon.titan-text-express-v1"
+            let body = Array((args["body"]?.stringValue ?? #"{"inputText":"hello"}"#).utf8)
+            var b = Bench(request: request, total: total, window: window, modelId: modelId, body: body)
+            b.latenciesNs.reserveCapacity(total)
+            b.startedNs = SimClock.monotonicNanoseconds()
+            bench = b
+            pumpBench(node: node)
+        default:
+            node.replyControl(request, json: ["error": "unknown command '\(request.command)' for bedrock-client"])
+        }
+    }
+
+    private func pumpBench(node: Node) {
+        while var b = bench, b.sent < b.total, b.sent - b.done < b.window {
+            b.sent += 1
+            bench = b
+            _ = send(modelId: b.modelId, body: b.body, headers: [:], path: nil, deadlineMs: ClientRole.defaultDeadlineMs,
+                     options: [:], origin: .bench, node: node)
+        }
+    }
+
+    // MARK: sending
+
+    /// Builds, signs, seals and sends one runtime call. Returns its request id.
+    @discardableResult
+    func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, deadlineMs: UInt64,
+              options: [String: String], origin: Origin, node: Node) -> String? {
+        let requestId = SimIds.uuid()
+        var http = HTTPRequest(method: "POST", path: path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke", body: body)
+        http.setHeader("Host", "bedrock-runtime.\(node.manifest.region).amazonaws.com")
+        http.setHeader("Content-Type", "application/json")
+        http.setHeader("Accept", "application/json")
+        http.setHeader("User-Agent", "bedrock-sim-client/1.0 (\(node.me.name))")
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { http.setHeader(k, v) }
+        signer?(&http, options)
+        var e = Envelope(
+            type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: SimIds.traceparent(),
+            source: node.address, destination: frontend, deadlineUnixMs: SimClock.unixMilliseconds() + deadlineMs)
+        if let claims = claimsProvider?(options) { e.claims = claims }
+        do {
+            e.body = try session.seal(http.encode(), routingHeader: e.routingHeader)
+        } catch {
+            complete(origin, requestId: requestId, result: .failure(.internalFailure("cannot seal: \(error)")), node: node)
+            return nil
+        }
+        if options["tamper"] == "body" { e.body[e.body.count / 2] ^= 0x01 }        // red-team knobs for tests
+        if options["tamper"] == "truncate" { e.body.removeLast(e.body.count / 2) }
+        let token = nextToken; nextToken += 1
+        pending[e.messageId] = Pending(origin: origin, requestId: requestId, sentNs: SimClock.monotonicNanoseconds(), token: token)
+        timers[token] = e.messageId
+        node.schedule(afterMs: Double(deadlineMs) + ClientRole.graceMs, token: token)
+        if !node.send(e, to: endpoint, link: .upstream(endpoint)) {
+            pending[e.messageId] = nil
+            timers[token] = nil
+            complete(origin, requestId: requestId, result: .failure(BedrockError("ServiceUnavailableException", 503,
+                "Could not connect to the endpoint URL: the PrivateLink endpoint \(endpoint) is not reachable.")), node: node)
+            return requestId
+        }
+        if options["replay"] == "1" {  // send the identical sealed frame again: the front end must reject it
+            node.send(e, to: endpoint, link: .upstream(endpoint))
+        }
+        return requestId
+    }
+
+    public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
+        guard let p = pending.removeValue(forKey: envelope.inReplyTo) else {
+            var r = TraceRecord(event: .rejected)
+            r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
+            r.reason = "answer to no pending request (late, duplicate or replayed)"
+            node.trace(r)
+            return
+        }
+        timers[p.token] = nil
+        switch envelope.type {
+        case .invokeResponse:
+            do {
+                let plain = try session.open(envelope.body, routingHeader: routingHeader)
+                let response = try HTTPResponse.decode(plain)
+                complete(p.origin, requestId: p.requestId, result: .success(response), sentNs: p.sentNs, node: node)
+            } catch {
+                var r = TraceRecord(event: .rejected)
+                r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "reject"
+                r.reason = "response failed end-to-end verification: \(error)"
+                node.trace(r)
+                complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("The response failed end-to-end verification.")), node: node)
+            }
+        case .error:
+            let b = (try? ErrorBody.decode(envelope.body)) ?? ErrorBody(errorType: "InternalServerException", message: "malformed error", httpStatus: 500)
+            complete(p.origin, requestId: p.requestId, result: .failure(BedrockError(b.errorType, b.httpStatus, b.message)), sentNs: p.sentNs, node: node)
+        default:
+            complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("unexpected \(envelope.type)")), node: node)
+        }
+    }
+
+    public func timerFired(_ token: UInt64, node: Node) {
+        guard let messageId = timers.removeValue(forKey: token), let p = pending.removeValue(forKey: messageId) else { return }
+        var r = TraceRecord(event: .decision)
+        r.messageId = messageId; r.requestId = p.requestId; r.decision = "timeout"; r.reason = "no answer within the deadline"
+        node.trace(r)
+        complete(p.origin, requestId: p.requestId, result: .failure(BedrockError("ModelTimeoutException", 408,
+            "No response was received within the request deadline.")), node: node)
+    }
+
+    private func complete(_ origin: Origin, requestId: String, result: Result<HTTPResponse, BedrockError>, sentNs: UInt64 = 0, node: Node) {
+        switch origin {
+        case .invoke(let request):
+            var reply: [String: Any] = ["requestId": requestId]
+            switch result {
+            case .success(let response):
+                if let err = BedrockError.from(response) {
+                    reply["status"] = err.errorType; reply["httpStatus"] = err.httpStatus; reply["message"] = err.message
+                } else {
+                    reply["status"] = "ok"; reply["httpStatus"] = response.status
+                }
+                reply["body"] = String(decoding: response.body, as: UTF8.self)
+                reply["headers"] = Dictionary(response.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            case .failure(let err):
+                reply["status"] = err.errorType; reply["httpStatus"] = err.httpStatus; reply["message"] = err.message
+                reply["body"] = String(decoding: err.httpResponse(requestId: requestId).body, as: UTF8.self)
+            }
+            node.replyControl(request, json: reply)
+        case .bench:
+            guard var b = bench else { return }
+            b.done += 1
+            switch result {
+            case .success(let r) where r.status == 200: b.latenciesNs.append(SimClock.monotonicNanoseconds() - sentNs)
+            case .success(let r): b.errors[BedrockError.from(r)?.errorType ?? "HTTP\(r.status)", default: 0] += 1
+            case .failure(let e): b.errors[e.errorType, default: 0] += 1
+            }
+            bench = b
+            if b.done == b.total {
+                let elapsed = SimClock.monotonicNanoseconds() - b.startedNs
+                node.replyControl(b.request, json: [
+                    "completed": b.done, "elapsedNs": Int(elapsed), "errors": b.errors,
+                    "latenciesNs": b.latenciesNs.map { Int($0) },
+                ])
+                bench = nil
+            } else {
+                pumpBench(node: node)
+            }
+        }
+    }
+}

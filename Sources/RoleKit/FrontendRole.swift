@@ -1,0 +1,340 @@
+// runtime-frontend: the Bedrock runtime API front end in the Bedrock service account.
+//
+// For each sealed request that a PrivateLink endpoint forwards it: checks the endpoint's stamp against the
+// topology, opens the end-to-end seal, routes the HTTP request to an operation, runs the gates (the seam for SigV4,
+// IAM, model access and guardrails), picks a live model host serving the model, forwards the model-native body,
+// and seals the answer back to the client. It enforces each call's deadline, retries on another host when one
+// dies, and writes one CloudTrail-shaped audit record per call. It keeps no prompt or completion: a pending call
+// holds the request only until the host answers, and nothing with content is logged or traced.
+import Envelope
+import Foundation
+import NodeRuntime
+import SimCrypto
+
+public final class FrontendRole: NodeRole {
+    struct PendingCall {
+        var call: FrontendCall
+        let inbound: Envelope          // the client's request (ids, traceparent, deadline)
+        let sessionId: [UInt8]
+        let endpointPeer: String
+        var host: String
+        var modelMessageId: String
+        var attempts: Int
+        let startedNs: UInt64
+        var timerToken: UInt64
+    }
+
+    private let sessions: FrontendSealSessions
+    private var gates: [FrontendGate]
+    private let audit: AuditTrail
+    private var pending: [String: PendingCall] = [:]          // by requestId
+    private var byModelMessage: [String: String] = [:]        // model-request message id -> requestId
+    private var timerRequests: [UInt64: String] = [:]
+    private var nextToken: UInt64 = 1
+    private var hostsByModel: [String: [String]] = [:]
+    private var roundRobin: [String: Int] = [:]
+    private let region: String
+    public static let maxAttempts = 3
+    public static let maxPending = 10_000
+
+    public init(node: Node, extraGates: [FrontendGate] = []) throws {
+        guard let keyFile = node.me.settings["e2eSecretKeyFile"] else { throw NodeStartupError("runtime-frontend needs settings.e2eSecretKeyFile") }
+        let hex = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = bytes(fromHex: hex), raw.count == 32 else { throw NodeStartupError("\(keyFile): expected 64 hex characters") }
+        sessions = FrontendSealSessions(staticKey: try X25519PrivateKey(rawRepresentation: raw))
+        region = node.manifest.region
+        audit = AuditTrail(runDirectory: node.manifest.runDirectory, region: region)
+        let region = self.region
+        gates = [ModelIdentifierGate(isKnown: { Catalog.lookup($0, region: region) != nil })] + extraGates
+        for peer in node.me.connects {
+            guard let host = node.manifest.node(named: peer) else { continue }
+            for m in host.models { hostsByModel[m.id, default: []].append(peer) }
+        }
+    }
+
+    public func start(node: Node) {
+        node.log("serving \(hostsByModel.count) model(s) through \(node.me.connects.count) model host(s); gates: \(gates.map(\.name).joined(separator: ", "))")
+    }
+
+    public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
+        switch (link, envelope.type) {
+        case (.service, .invokeRequest): handleRequest(envelope, routingHeader: routingHeader, from: peer, node: node)
+        case (.upstream(let host), .modelResponse): handleModelResponse(envelope, from: host, node: node)
+        case (.upstream(let host), .error): handleHostError(envelope, from: host, node: node)
+        default:
+            var r = TraceRecord(event: .rejected)
+            r.peer = peer; r.peerAccount = node.peerAccount(peer); r.messageId = envelope.messageId; r.requestId = envelope.requestId
+            r.decision = "reject"; r.reason = "unexpected \(envelope.type) from \(peer)"
+            node.trace(r)
+        }
+    }
+
+    // MARK: requests
+
+    private func reject(_ envelope: Envelope, from peer: String, node: Node, kind: String, reason: String, error: BedrockError) {
+        var r = TraceRecord(event: .rejected)
+        r.messageType = envelope.type.description; r.peer = peer; r.peerAccount = node.peerAccount(peer)
+        r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "reject"; r.reason = reason
+        r.details = [("check", kind), ("errorType", error.errorType)]
+        node.trace(r)
+        node.log("rejected \(envelope.messageId) from \(peer): \(reason)")
+        let e = Envelope(
+            type: .error, messageId: node.ids.next(), inReplyTo: envelope.messageId, requestId: envelope.requestId,
+            traceparent: envelope.traceparent, source: node.address, destination: envelope.source,
+            deadlineUnixMs: envelope.deadlineUnixMs,
+            body: ErrorBody(errorType: error.errorType, message: error.message, httpStatus: error.httpStatus).encode())
+        node.send(e, to: peer, link: .service)
+    }
+
+    private func handleRequest(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, node: Node) {
+        // Misrouted: sealed for another front end (the routing header is authenticated, so this is what the client meant).
+        guard envelope.destination.node == node.me.name else {
+            reject(envelope, from: peer, node: node, kind: "routing",
+                   reason: "misrouted: addressed to \(envelope.destination), not \(node.address)",
+                   error: .validation("The request was not addressed to this endpoint."))
+            return
+        }
+        // The stamp must be the one the topology gives the endpoint node that forwarded it.
+        let expectedVpce = node.manifest.node(named: peer)?.settings["endpointId"]
+        guard let stamped = envelope.stamps["vpceId"], stamped == expectedVpce else {
+            reject(envelope, from: peer, node: node, kind: "endpoint-stamp",
+                   reason: "endpoint stamp '\(envelope.stamps["vpceId"] ?? "none")' does not match \(peer)'s endpoint id '\(expectedVpce ?? "none")'",
+                   error: .accessDenied("The request did not arrive through a recognised VPC endpoint."))
+            return
+        }
+        guard pending.count < FrontendRole.maxPending else {
+            reject(envelope, from: peer, node: node, kind: "capacity", reason: "\(pending.count) calls in flight", error: .throttling)
+            return
+        }
+        guard pending[envelope.requestId] == nil else {
+            reject(envelope, from: peer, node: node, kind: "duplicate", reason: "request id \(envelope.requestId) is already in flight",
+                   error: .validation("Duplicate request id."))
+            return
+        }
+        let opened: (plaintext: [UInt8], sessionId: [UInt8])
+        do {
+            opened = try sessions.open(envelope.body, routingHeader: routingHeader)
+        } catch {
+            reject(envelope, from: peer, node: node, kind: "e2e-seal", reason: "end-to-end seal rejected: \(error.description)",
+                   error: .validation("The request could not be authenticated at the transport layer (\(error.kind.rawValue))."))
+            return
+        }
+        let request: HTTPRequest
+        do { request = try HTTPRequest.decode(opened.plaintext) } catch {
+            reject(envelope, from: peer, node: node, kind: "http", reason: "malformed sealed request: \(error.description)",
+                   error: .validation("Malformed request: \(error.description)"))
+            return
+        }
+        let routed: RoutedRequest
+        switch RuntimeRouter.route(request) {
+        case .success(let r): routed = r
+        case .failure(let err):
+            var call = FrontendCall(requestId: envelope.requestId, request: request, operation: .invokeModel, modelId: "",
+                                    sourceVpce: stamped, sourceVpc: envelope.stamps["vpcId"], sourceEndpointNode: peer,
+                                    clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
+            call.attributes["eventName"] = "Unknown"
+            respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
+            return
+        }
+        var call = FrontendCall(
+            requestId: envelope.requestId, request: request, operation: routed.operation, modelId: routed.modelId,
+            sourceVpce: stamped, sourceVpc: envelope.stamps["vpcId"], sourceEndpointNode: peer,
+            clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
+        for gate in gates {
+            let decision = gate.evaluate(&call)
+            var r = TraceRecord(event: .decision)
+            r.messageId = envelope.messageId; r.requestId = envelope.requestId
+            r.details = [("gate", gate.name), ("operation", call.operation.rawValue), ("modelId", call.modelId)]
+            switch decision {
+            case .pass(let reason):
+                r.decision = "allow"; r.reason = reason
+                node.trace(r)
+            case .deny(let error, let reason):
+                r.decision = "deny"; r.reason = reason; r.details.append(("errorType", error.errorType))
+                node.trace(r)
+                respondError(error, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: gate.name)
+                return
+            }
+        }
+        guard call.operation == .invokeModel else {
+            respondError(.validation("The operation \(call.operation.rawValue) is not supported by this front end yet."), call: call,
+                         inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "operation")
+            return
+        }
+        let canonical = Catalog.lookup(call.modelId, region: region)?.modelId ?? call.modelId
+        guard let hosts = hostsByModel[canonical], !hosts.isEmpty else {
+            respondError(.resourceNotFound("Model \(canonical) is not served in this Region."), call: call, inbound: envelope,
+                         sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
+            return
+        }
+        let token = nextToken; nextToken += 1
+        var p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
+                            modelMessageId: "", attempts: 0, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
+        p.call.attributes["canonicalModelId"] = canonical
+        let now = SimClock.unixMilliseconds()
+        let remaining = envelope.deadlineUnixMs > now ? Double(envelope.deadlineUnixMs - now) : 0
+        timerRequests[token] = envelope.requestId
+        node.schedule(afterMs: remaining, token: token)
+        pending[envelope.requestId] = p
+        dispatch(requestId: envelope.requestId, hosts: hosts, excluding: [], node: node)
+    }
+
+    /// Sends the call to the next live host serving its model, or answers with the reason none can take it.
+    private func dispatch(requestId: String, hosts: [String], excluding: Set<String>, node: Node) {
+        guard var p = pending[requestId] else { return }
+        let live = hosts.filter { node.isUp($0) && !excluding.contains($0) }
+        guard !live.isEmpty else {
+            finish(requestId, node: node, error: p.attempts == 0 ? .modelNotReady : .serviceUnavailable,
+                   reason: p.attempts == 0 ? "no live host serves \(p.call.modelId)" : "the model host failed and no other host is available")
+            return
+        }
+        let i = roundRobin[p.call.modelId, default: 0]
+        roundRobin[p.call.modelId] = i &+ 1
+        let host = live[i % live.count]
+        let modelId = p.call.attributes["canonicalModelId"] ?? p.call.modelId
+        var forward = HTTPRequest(method: "POST", path: "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke",
+                                  headers: [], body: p.call.request.body)
+        if let ct = p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
+        if let accept = p.call.request.header("Accept") { forward.setHeader("Accept", accept) }
+        let hostNode = node.manifest.node(named: host)
+        let messageId = node.ids.next()
+        let e = Envelope(
+            type: .modelRequest, messageId: messageId, inReplyTo: p.inbound.messageId, requestId: requestId,
+            traceparent: p.inbound.traceparent, source: node.address,
+            destination: NodeAddress(node: host, account: hostNode?.accountId ?? ""), deadlineUnixMs: p.inbound.deadlineUnixMs,
+            body: forward.encode())
+        p.attempts += 1
+        p.host = host
+        if !p.modelMessageId.isEmpty { byModelMessage[p.modelMessageId] = nil }
+        p.modelMessageId = messageId
+        pending[requestId] = p
+        byModelMessage[messageId] = requestId
+        var r = TraceRecord(event: .decision)
+        r.messageId = messageId; r.requestId = requestId; r.decision = "route"; r.peer = host; r.peerAccount = hostNode?.accountId ?? ""
+        r.reason = "attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))"
+        r.details = [("modelId", modelId)]
+        node.trace(r)
+        if !node.send(e, to: host, link: .upstream(host)) {
+            dispatch(requestId: requestId, hosts: hosts, excluding: excluding.union([host]), node: node)
+        }
+    }
+
+    private func handleModelResponse(_ envelope: Envelope, from host: String, node: Node) {
+        guard let requestId = byModelMessage[envelope.inReplyTo], let p = pending[requestId], p.host == host else {
+            var r = TraceRecord(event: .rejected)
+            r.peer = host; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
+            r.reason = "late or unknown model response (the call already ended)"
+            node.trace(r)
+            return
+        }
+        let response: HTTPResponse
+        do { response = try HTTPResponse.decode(envelope.body) } catch {
+            finish(requestId, node: node, error: .internalFailure("The model host returned a malformed response."), reason: "malformed model response: \(error.description)")
+            return
+        }
+        if let err = BedrockError.from(response) {
+            finish(requestId, node: node, error: err, reason: "model host answered \(err.errorType)")
+            return
+        }
+        var out = HTTPResponse(status: 200, headers: [], body: response.body)
+        out.headers.append(HTTPHeader("Content-Type", response.header("Content-Type") ?? "application/json"))
+        out.headers.append(HTTPHeader("x-amzn-RequestId", requestId))
+        for h in ["X-Amzn-Bedrock-Input-Token-Count", "X-Amzn-Bedrock-Output-Token-Count"] {
+            if let v = response.header(h) { out.headers.append(HTTPHeader(h, v)) }
+        }
+        let latencyMs = (SimClock.monotonicNanoseconds() - p.startedNs) / 1_000_000
+        out.headers.append(HTTPHeader("X-Amzn-Bedrock-Invocation-Latency", String(latencyMs)))
+        finish(requestId, node: node, response: out, reason: "answered by \(host)")
+    }
+
+    private func handleHostError(_ envelope: Envelope, from host: String, node: Node) {
+        guard let requestId = byModelMessage[envelope.inReplyTo], let p = pending[requestId], p.host == host else { return }
+        let body = (try? ErrorBody.decode(envelope.body)) ?? ErrorBody(errorType: "InternalServerException", message: "model host error", httpStatus: 500)
+        finish(requestId, node: node, error: BedrockError(body.errorType, body.httpStatus, body.message), reason: "model host refused the frame")
+        _ = p
+    }
+
+    public func linkChanged(peer: String, up: Bool, node: Node) {
+        guard !up else { return }
+        // A host died: every call waiting on it is retried elsewhere (InvokeModel is idempotent) or ends cleanly.
+        let affected = pending.filter { $0.value.host == peer }.map(\.key)
+        for requestId in affected {
+            guard let p = pending[requestId] else { continue }
+            let canonical = p.call.attributes["canonicalModelId"] ?? p.call.modelId
+            var r = TraceRecord(event: .decision)
+            r.requestId = requestId; r.peer = peer; r.decision = "retry"
+            r.reason = "model host \(peer) went away mid-request (attempt \(p.attempts))"
+            node.trace(r)
+            if p.attempts >= FrontendRole.maxAttempts {
+                finish(requestId, node: node, error: .serviceUnavailable, reason: "model host \(peer) failed; retries exhausted")
+            } else {
+                dispatch(requestId: requestId, hosts: hostsByModel[canonical] ?? [], excluding: [peer], node: node)
+            }
+        }
+    }
+
+    public func timerFired(_ token: UInt64, node: Node) {
+        guard let requestId = timerRequests.removeValue(forKey: token), pending[requestId] != nil else { return }
+        finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
+    }
+
+    // MARK: answers
+
+    private func respondError(_ error: BedrockError, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node, reason: String) {
+        sendSealed(error.httpResponse(requestId: call.requestId), call: call, inbound: inbound, sessionId: sessionId,
+                   endpointPeer: endpointPeer, node: node, error: error, reason: reason)
+    }
+
+    private func finish(_ requestId: String, node: Node, response: HTTPResponse? = nil, error: BedrockError? = nil, reason: String) {
+        guard let p = pending.removeValue(forKey: requestId) else { return }
+        byModelMessage[p.modelMessageId] = nil
+        timerRequests[p.timerToken] = nil
+        let out = response ?? (error ?? .internalFailure("no response")).httpResponse(requestId: requestId)
+        sendSealed(out, call: p.call, inbound: p.inbound, sessionId: p.sessionId, endpointPeer: p.endpointPeer, node: node,
+                   error: error, reason: reason)
+    }
+
+    private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String,
+                            node: Node, error: BedrockError?, reason: String) {
+        var e = Envelope(
+            type: .invokeResponse, messageId: node.ids.next(), inReplyTo: inbound.messageId, requestId: call.requestId,
+            traceparent: inbound.traceparent, source: node.address, destination: inbound.source,
+            deadlineUnixMs: inbound.deadlineUnixMs)
+        do {
+            e.body = try sessions.seal(response.encode(), sessionId: sessionId, routingHeader: e.routingHeader)
+        } catch {
+            node.log("cannot seal response for \(call.requestId): \(error)")
+            return
+        }
+        var r = TraceRecord(event: .decision)
+        r.messageId = e.messageId; r.requestId = call.requestId
+        r.decision = error == nil ? "respond" : "error"
+        r.reason = reason
+        r.details = [("httpStatus", String(response.status))]
+        if let error { r.details.append(("errorType", error.errorType)) }
+        node.trace(r)
+        node.send(e, to: endpointPeer, link: .service)
+        recordAudit(call: call, error: error)
+    }
+
+    private func recordAudit(call: FrontendCall, error: BedrockError?) {
+        var identity = call.userIdentity
+        if identity.isEmpty {
+            // Until SigV4 authentication fills it, the caller is known only as its account (from the endpoint stamp).
+            identity = ["type": .string("AWSAccount"), "accountId": .string(call.clientAccount), "principalId": .string(call.clientAccount)]
+        }
+        var params: [String: JSONValue] = ["modelId": .string(call.modelId)]
+        if let g = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") { params["guardrailIdentifier"] = .string(g) }
+        if let v = call.request.header("X-Amzn-Bedrock-GuardrailVersion") { params["guardrailVersion"] = .string(v) }
+        var entry = AuditTrail.Entry(
+            eventName: call.attributes["eventName"] ?? call.operation.rawValue, requestId: call.requestId,
+            recipientAccountId: call.attributes["callerAccount"] ?? call.clientAccount, userIdentity: identity,
+            sourceIPAddress: call.attributes["sourceIp"] ?? call.clientNode, userAgent: call.request.header("User-Agent") ?? "",
+            requestParameters: params)
+        entry.vpcEndpointId = call.sourceVpce
+        entry.vpcEndpointAccountId = call.sourceVpce != nil ? call.clientAccount : nil
+        entry.errorCode = error?.errorType
+        entry.errorMessage = error?.message
+        audit.record(entry)
+    }
+}

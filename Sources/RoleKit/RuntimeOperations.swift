@@ -1,0 +1,88 @@
+// The bedrock-runtime operations the front end serves, recognised by method and path as the real REST API routes
+// them (../shared/reference/bedrock-api.md §1.2). Model ids arrive percent-encoded (`:` becomes %3A).
+import Envelope
+
+public enum RuntimeOperation: String, Sendable {
+    case invokeModel = "InvokeModel"
+    case invokeModelWithResponseStream = "InvokeModelWithResponseStream"
+    case converse = "Converse"
+    case converseStream = "ConverseStream"
+    case countTokens = "CountTokens"
+
+    /// The IAM action that authorizes the operation (Converse authorizes as InvokeModel).
+    public var iamAction: String {
+        switch self {
+        case .invokeModel, .converse, .countTokens: "bedrock:InvokeModel"
+        case .invokeModelWithResponseStream, .converseStream: "bedrock:InvokeModelWithResponseStream"
+        }
+    }
+}
+
+public struct RoutedRequest: Sendable {
+    public var operation: RuntimeOperation
+    public var modelId: String
+}
+
+public enum RuntimeRouter {
+    public static func route(_ request: HTTPRequest) -> Result<RoutedRequest, BedrockError> {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false)
+        // "", "model", "{modelId}", "{action}"
+        guard request.method == "POST", parts.count == 4, parts[0].isEmpty, parts[1] == "model" else {
+            return .failure(.unknownOperation(request.method, request.path))
+        }
+        let op: RuntimeOperation
+        switch parts[3] {
+        case "invoke": op = .invokeModel
+        case "invoke-with-response-stream": op = .invokeModelWithResponseStream
+        case "converse": op = .converse
+        case "converse-stream": op = .converseStream
+        case "count-tokens": op = .countTokens
+        default: return .failure(.unknownOperation(request.method, request.path))
+        }
+        guard let modelId = percentDecode(String(parts[2])), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
+            return .failure(.validation("1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must satisfy regular expression pattern"))
+        }
+        return .success(RoutedRequest(operation: op, modelId: modelId))
+    }
+
+    /// RFC 3986 percent-decoding; nil for a malformed escape or invalid UTF-8.
+    public static func percentDecode(_ s: String) -> String? {
+        var out: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%") {
+                guard let h = it.popFirst(), let l = it.popFirst(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                out.append(hv << 4 | lv)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// Percent-encodes a path segment as the AWS SDKs do (unreserved characters stay).
+    public static func percentEncodeSegment(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            if (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x7e {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x41 + 10
+        case 0x61...0x66: c - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

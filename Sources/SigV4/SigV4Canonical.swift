@@ -1,0 +1,240 @@
+import SimCrypto
+
+/// How the canonical URI is formed from the wire path.
+public enum SigV4PathStyle: Sendable, Hashable {
+    /// Every service except S3 (and what botocore's `SigV4Auth` does): remove `.`/`..` segments and
+    /// empty segments (`//`), then URI-encode the *already encoded* wire path once more, so
+    /// `%3A` on the wire becomes `%253A` in the canonical request.
+    case standard
+    /// S3 (`S3SigV4Auth`): the wire path is used as it is, without normalising or re-encoding.
+    case s3
+}
+
+/// The pieces of the SigV4 algorithm (AWS "Create a signed AWS API request"), shared by the signer and the
+/// verifier so that both build byte-identical canonical requests.
+public enum SigV4Canonical {
+    public static let algorithm = "AWS4-HMAC-SHA256"
+    public static let terminator = "aws4_request"
+    /// Hex SHA-256 of the empty string.
+    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+
+    // MARK: URI
+
+    /// The canonical URI for a raw wire path.
+    public static func canonicalURI(_ rawPath: String, style: SigV4PathStyle = .standard) -> String {
+        switch style {
+        case .s3:
+            return rawPath.isEmpty ? "/" : rawPath
+        case .standard:
+            return percentEncode(normalizePath(rawPath), keepSlash: true)
+        }
+    }
+
+    /// RFC 3986 §5.2.4 dot-segment removal plus collapsing of empty segments, exactly as botocore's
+    /// `remove_dot_segments` (AWS services other than S3 require both). An empty path becomes `/`.
+    public static func normalizePath(_ path: String) -> String {
+        if path.isEmpty { return "/" }
+        var output: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." {
+                if !output.isEmpty { output.removeLast() }
+            } else {
+                output.append(segment)
+            }
+        }
+        let first = path.hasPrefix("/") ? "/" : ""
+        let last = path.hasSuffix("/") && !output.isEmpty ? "/" : ""
+        return first + output.joined(separator: "/") + last
+    }
+
+    // MARK: Query
+
+    /// The canonical query string: parameters percent-decoded, re-encoded with the RFC 3986 unreserved set
+    /// (`%20` for space, `%2B` for `+`), sorted by encoded name then value, joined with `&`; a parameter
+    /// without `=` gets an empty value. For queries already encoded the way the AWS SDKs encode them
+    /// (botocore's `percent_encode`), this only sorts them.
+    public static func canonicalQuery(_ rawQuery: String) -> String {
+        if rawQuery.isEmpty { return "" }
+        var pairs: [(key: String, value: String)] = []
+        for component in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let key: Substring, value: Substring
+            if let eq = component.firstIndex(of: "=") {
+                key = component[..<eq]
+                value = component[component.index(after: eq)...]
+            } else {
+                key = component
+                value = ""
+            }
+            pairs.append((percentEncode(percentDecode(key), keepSlash: false),
+                          percentEncode(percentDecode(value), keepSlash: false)))
+        }
+        pairs.sort { lhs, rhs in
+            lhs.key != rhs.key ? lhs.key.utf8.lexicographicallyPrecedes(rhs.key.utf8)
+                : lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8)
+        }
+        return pairs.map { $0.key + "=" + $0.value }.joined(separator: "&")
+    }
+
+    // MARK: Headers
+
+    /// Header value canonical form: leading/trailing whitespace removed and inner runs collapsed to one
+    /// space (botocore: `' '.join(value.split())`).
+    public static func trimAll(_ value: String) -> String {
+        if isTrimmed(value) { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count)
+        var pendingSpace = false
+        for byte in value.utf8 {
+            if isWhitespace(byte) {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(UInt8(ascii: " ")); pendingSpace = false }
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// True when `value` has no leading/trailing whitespace, no whitespace other than single spaces.
+    static func isTrimmed(_ value: String) -> Bool {
+        var previousSpace = true  // so a leading space fails
+        for byte in value.utf8 {
+            if byte == 0x20 {
+                if previousSpace { return false }
+                previousSpace = true
+            } else if isWhitespace(byte) {
+                return false
+            } else {
+                previousSpace = false
+            }
+        }
+        return !previousSpace || value.isEmpty
+    }
+
+    /// `name:value\n` lines for the given lowercase header names, in the order given; repeated headers
+    /// are joined with `,` in wire order. A name that is absent gets an empty value (so the signature
+    /// cannot match if the signer had a value for it).
+    public static func canonicalHeaders(_ headers: [SigV4Header], signedHeaderNames: [String]) -> String {
+        var out = ""
+        out.reserveCapacity(signedHeaderNames.count * 48)
+        for name in signedHeaderNames {
+            out += name
+            out += ":"
+            var first = true
+            for header in headers where asciiCaseInsensitiveEquals(header.name, name) {
+                if !first { out += "," }
+                out += trimAll(header.value)
+                first = false
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// The full canonical request (six lines joined by `\n`; the canonical headers end with their own `\n`).
+    public static func canonicalRequest(method: String, canonicalURI: String, canonicalQuery: String,
+                                        canonicalHeaders: String, signedHeaders: String, payloadHash: String) -> String {
+        var out = method
+        out.reserveCapacity(method.utf8.count + canonicalURI.utf8.count + canonicalQuery.utf8.count + canonicalHeaders.utf8.count
+                            + signedHeaders.utf8.count + payloadHash.utf8.count + 5)
+        out += "\n"; out += canonicalURI; out += "\n"; out += canonicalQuery; out += "\n"
+        out += canonicalHeaders; out += "\n"; out += signedHeaders; out += "\n"; out += payloadHash
+        return out
+    }
+
+    // MARK: Signing
+
+    /// `date/region/service/aws4_request` (date = the first 8 characters of the amz-date).
+    public static func credentialScope(date: String, region: String, service: String) -> String {
+        date + "/" + region + "/" + service + "/" + terminator
+    }
+
+    public static func stringToSign(amzDate: String, credentialScope: String, canonicalRequest: String) -> String {
+        var out = algorithm
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + credentialScope.utf8.count + 67)
+        out += "\n"; out += amzDate; out += "\n"; out += credentialScope; out += "\n"
+        out += hexString(SHA256Digest.hash(utf8: canonicalRequest))
+        return out
+    }
+
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+    public static func signingKey(secretAccessKey: String, date: String, region: String, service: String) -> [UInt8] {
+        let kDate = HMACSHA256.authenticate(key: Array(("AWS4" + secretAccessKey).utf8), message: date)
+        let kRegion = HMACSHA256.authenticate(key: kDate, message: region)
+        let kService = HMACSHA256.authenticate(key: kRegion, message: service)
+        return HMACSHA256.authenticate(key: kService, message: terminator)
+    }
+
+    /// Lowercase hex HMAC of the string to sign.
+    public static func signature(signingKey: [UInt8], stringToSign: String) -> String {
+        hexString(HMACSHA256.authenticate(key: signingKey, message: stringToSign))
+    }
+
+    // MARK: Encoding helpers
+
+    @inline(__always)
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
+            || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+    }
+
+    @inline(__always)
+    static func isWhitespace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == 0x0b || b == 0x0c
+    }
+
+    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// Percent-encodes every byte outside the RFC 3986 unreserved set (and `/` when `keepSlash`),
+    /// with uppercase hex, as AWS's `UriEncode` specifies. A `%` is encoded too (hence `%253A`).
+    static func percentEncode<S: StringProtocol>(_ text: S, keepSlash: Bool) -> String {
+        if text.utf8.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return String(text) }
+        return percentEncode(Array(text.utf8), keepSlash: keepSlash)
+    }
+
+    static func percentEncode(_ bytes: [UInt8], keepSlash: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3)
+        for b in bytes {
+            if isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) {
+                out.append(b)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(upperHex[Int(b >> 4)])
+                out.append(upperHex[Int(b & 0x0f)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `%XY` → byte; a `%` not followed by two hex digits stays literal; `+` stays `+`.
+    static func percentDecode(_ text: Substring) -> [UInt8] {
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "%"), i + 2 < b.count,
+               let hi = hexValue(b[i + 1]), let lo = hexValue(b[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

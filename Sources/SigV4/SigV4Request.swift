@@ -1,0 +1,94 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One HTTP header as it appears on the wire (name case preserved; names may repeat).
+public struct SigV4Header: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// An HTTP request as SigV4 sees it. Pure data: no URL parsing, no I/O.
+public struct SigV4Request: Sendable, Hashable {
+    /// HTTP method, e.g. "POST".
+    public var method: String
+    /// The raw path as on the wire, already URL-encoded by the client
+    /// (e.g. `/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke`).
+    public var path: String
+    /// The raw query string without the leading `?` ("" when there is none).
+    public var query: String
+    /// Headers in wire order; names may repeat. Include `Host` (HTTP/1.1 always sends it).
+    public var headers: [SigV4Header]
+    /// The request body.
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [SigV4Header], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Convenience for tuple headers: `[("Host", "example.amazonaws.com"), ...]`.
+    public init(method: String, path: String, query: String = "", headers: [(String, String)], body: [UInt8] = []) {
+        self.init(method: method, path: path, query: query, headers: headers.map { SigV4Header($0.0, $0.1) }, body: body)
+    }
+
+    /// All values of a header, in wire order (name compared case-insensitively).
+    public func values(for name: String) -> [String] {
+        headers.compactMap { asciiCaseInsensitiveEquals($0.name, name) ? $0.value : nil }
+    }
+
+    /// The first value of a header, if present.
+    public func firstValue(for name: String) -> String? {
+        headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
+    }
+
+    /// Removes every header with this name (case-insensitive).
+    public mutating func removeHeader(_ name: String) {
+        headers.removeAll { asciiCaseInsensitiveEquals($0.name, name) }
+    }
+
+    /// Replaces every header with this name by one header with this value, appended at the end.
+    public mutating func setHeader(_ name: String, _ value: String) {
+        removeHeader(name)
+        headers.append(SigV4Header(name, value))
+    }
+}
+
+/// Long-term (`AKIA…`) or temporary (`ASIA…` + session token) AWS credentials.
+public struct SigV4Credentials: Sendable, Hashable {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+}
+
+@inline(__always)
+func asciiLower(_ byte: UInt8) -> UInt8 {
+    (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+}
+
+func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+    let a = a.utf8, b = b.utf8
+    guard a.count == b.count else { return false }
+    return zip(a, b).allSatisfy { asciiLower($0) == asciiLower($1) }
+}
+
+func asciiLowercased(_ s: String) -> String {
+    if !s.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return s }
+    return String(decoding: s.utf8.map(asciiLower), as: UTF8.self)
+}

@@ -1,0 +1,47 @@
+/// Calls `body` with the collection's bytes, without copying when the storage is already contiguous.
+@inline(__always)
+func withBytes<C: Collection<UInt8>, R>(_ bytes: C, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    if let result = try bytes.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    return try Array(bytes).withUnsafeBytes(body)
+}
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// Lowercase hex of `bytes` (e.g. `[0xab, 0x01]` → `"ab01"`).
+public func hexString(_ bytes: some Collection<UInt8>) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+        var i = 0
+        for byte in bytes {
+            buffer[i] = hexDigits[Int(byte >> 4)]
+            buffer[i + 1] = hexDigits[Int(byte & 0x0f)]
+            i += 2
+        }
+        return i
+    }
+}
+
+/// Bytes from a hex string (upper or lower case, no separators); nil if the length is odd or a
+/// character is not a hex digit.
+public func bytes(fromHex hex: some StringProtocol) -> [UInt8]? {
+    let utf8 = Array(hex.utf8)
+    guard utf8.count % 2 == 0 else { return nil }
+    func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(utf8.count / 2)
+    var i = 0
+    while i < utf8.count {
+        guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+        i += 2
+    }
+    return out
+}

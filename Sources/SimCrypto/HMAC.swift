@@ -1,0 +1,75 @@
+import COpenSSL
+
+/// HMAC-SHA256 (RFC 2104 / FIPS 198-1).
+///
+/// This sits on the SigV4 hot path (five HMACs per verification). Each thread keeps one `EVP_MAC_CTX`
+/// whose digest is set once; a call only re-keys it (`EVP_MAC_init`), which measured fastest of the
+/// OpenSSL 3 options (see ``SimCryptoBenchmark``).
+public enum HMACSHA256 {
+    /// The tag length in bytes.
+    public static let byteCount = 32
+
+    /// The 32-byte HMAC-SHA256 of `message` under `key` (any key length; long keys are hashed as the RFC says).
+    public static func authenticate(key: [UInt8], message: some Collection<UInt8>) -> [UInt8] {
+        key.withUnsafeBytes { keyBytes in
+            withBytes(message) { authenticate(key: keyBytes, message: $0) }
+        }
+    }
+
+    /// Same, for a key that is a UTF-8 string and a message that is a UTF-8 string (SigV4 `HMAC(key, "...")`).
+    public static func authenticate(key: [UInt8], message: String) -> [UInt8] {
+        var message = message
+        return message.withUTF8 { authenticate(key: key, message: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Checks `tag` against the HMAC of `message` in constant time.
+    public static func isValid(tag: [UInt8], key: [UInt8], message: some Collection<UInt8>) -> Bool {
+        constantTimeEquals(authenticate(key: key, message: message), tag)
+    }
+
+    static func authenticate(key: [UInt8], message: UnsafeRawBufferPointer) -> [UInt8] {
+        key.withUnsafeBytes { authenticate(key: $0, message: message) }
+    }
+
+    static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
+            var length = 0
+            // EVP_MAC_init rejects a NULL key pointer even for length 0, so point an empty key at a dummy byte.
+            var empty: UInt8 = 0
+            let keyPointer = key.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafePointer(to: &empty) { $0 }
+            if let ctx = ThreadContexts.hmacSHA256.get(),
+               EVP_MAC_init(ctx, keyPointer, key.count, nil) == 1,
+               message.isEmpty || EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
+               EVP_MAC_final(ctx, out.baseAddress, &length, byteCount) == 1, length == byteCount {
+                initialized = byteCount
+                return
+            }
+            fatalError("HMAC-SHA256: \(CryptoError.openSSL("HMAC-SHA256").detail)")
+        }
+    }
+}
+
+/// Constant-time equality of two byte strings (`CRYPTO_memcmp`); different lengths are unequal
+/// (the length itself is not secret).
+public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    if a.isEmpty { return true }
+    return a.withUnsafeBytes { pa in
+        b.withUnsafeBytes { pb in copenssl_memcmp(pa.baseAddress, pb.baseAddress, pa.count) == 0 }
+    }
+}
+
+/// Cryptographically secure random bytes from OpenSSL's DRBG (`RAND_bytes`).
+public enum SecureRandom {
+    /// `count` random bytes. OpenSSL's DRBG failing is unrecoverable (no entropy), so it stops the process
+    /// with OpenSSL's reason rather than return predictable bytes.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        guard count > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            guard RAND_bytes(out.baseAddress, Int32(count)) == 1 else {
+                fatalError("RAND_bytes: \(CryptoError.openSSL("RAND_bytes").detail)")
+            }
+            initialized = count
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import IAMPolicy
+@Test func placeholder() { #expect(Bool(true)) }

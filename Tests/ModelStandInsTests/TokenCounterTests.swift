@@ -1,0 +1,66 @@
+import Testing
+@testable import ModelStandIns
+
+@Suite struct TokenCounterTests {
+    @Test func countsWordsPunctuationAndLongWords() {
+        #expect(TokenCounter.count("") == 0)
+        #expect(TokenCounter.count(" \n\t ") == 0)
+        #expect(TokenCounter.count("a b c") == 3)
+        // "Hell" "o" "," "worl" "d" "!"
+        #expect(TokenCounter.count("Hello, world!") == 6)
+        // "toke" "nize" "r"
+        #expect(TokenCounter.count("tokenizer") == 3)
+        #expect(TokenCounter.count("abcd") == 1)
+        #expect(TokenCounter.count("abcde") == 2)
+        #expect(TokenCounter.count("2024-06-20") == 5)  // "2024" "-" "06" "-" "20"
+    }
+
+    @Test func specialMarkersAndIdeographs() {
+        #expect(TokenCounter.count("<|eot_id|>") == 1)
+        #expect(TokenCounter.count("<|begin_of_text|>hi") == 2)
+        #expect(TokenCounter.count("<| x |>") == 5)  // whitespace inside: not a marker
+        #expect(TokenCounter.count("<||>") == 4)  // empty name: not a marker
+        #expect(TokenCounter.count("日本語") == 3)
+        #expect(TokenCounter.count("a🙂b") == 3)
+    }
+
+    @Test(arguments: [
+        "Hello, world!", "  leading and trailing  ", "Supercalifragilisticexpialidocious words.",
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", "日本語のテキスト and English", "x",
+    ])
+    func piecesConcatenateAndCountOneEach(_ text: String) {
+        let pieces = TokenCounter.pieces(text)
+        #expect(pieces.joined() == text)
+        #expect(pieces.count == TokenCounter.count(text))
+        for p in pieces { #expect(TokenCounter.count(p) == 1) }
+        // Cutting at a piece boundary gives exactly that many tokens (the max-token cap relies on it).
+        for k in 0...pieces.count { #expect(TokenCounter.count(pieces.prefix(k).joined()) == k) }
+    }
+
+    @Test func whitespaceOnlyHasNoPieces() {
+        #expect(TokenCounter.pieces("   ").isEmpty)
+    }
+}
+
+@Suite struct LatencyModelTests {
+    @Test func zeroLatencyIsZero() {
+        let z = LatencyModel.zero
+        #expect(z.offsetOfToken(0) == 0)
+        #expect(z.offsetOfToken(100) == 0)
+        #expect(z.duration(outputTokens: 0) == 0)
+        #expect(z.duration(outputTokens: 500) == 0)
+        #expect(z.invocationLatencyMs(outputTokens: 10) == 0)
+        #expect(z.firstByteLatencyMs == 0)
+    }
+
+    @Test func offsetsAndDuration() throws {
+        let l = LatencyModel(firstTokenMs: 100, tokensPerSecond: 50)
+        #expect(l.offsetOfToken(0) == 100)
+        #expect(l.offsetOfToken(1) == 120)
+        #expect(l.duration(outputTokens: 0) == 100)
+        #expect(l.duration(outputTokens: 1) == 100)
+        #expect(l.duration(outputTokens: 10) == 280)
+        #expect(l.invocationLatencyMs(outputTokens: 10) == 280)
+        #expect(l.firstByteLatencyMs == 100)
+    }
+}
