@@ -63,7 +63,7 @@ struct JSONParser {
     }
 
     private mutating func literal(_ s: StaticString) throws(JSONSyntaxError) {
-        let n = s.utf8CodeUnitsCount
+        let n = s.utf8CodeUnitCount
         guard i + n <= b.count else { throw JSONSyntaxError(offset: i, reason: "invalid literal") }
         let p = s.utf8Start
         for k in 0..<n where b[i + k] != p[k] { throw JSONSyntaxError(offset: i, reason: "invalid literal") }

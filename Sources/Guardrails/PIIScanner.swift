@@ -197,7 +197,8 @@ private struct ScanState {
         while ng < maxGroups {
             let s = k
             while k < n, isDigit(p[k]), nd < 40 { d[nd] = p[k] - 0x30; nd += 1; k += 1 }
-            if isAlpha(at(k)) || (k < n && isDigit(p[k])) {
+            let extensionMark = at(k) == UInt8(ascii: "x") && isDigit(at(k + 1))  // "555-123-4567x89"
+            if (isAlpha(at(k)) && !extensionMark) || (k < n && isDigit(p[k])) {
                 // The group runs into letters (or is too long): it is not part of a number sequence.
                 nd -= k - s
                 break
@@ -209,7 +210,7 @@ private struct ScanState {
             guard isDigit(at(k + 1)), sep == 0 || c == sep else { break }
             var ok = false
             let sp = seps.utf8Start
-            for q in 0..<seps.utf8CodeUnitsCount where sp[q] == c { ok = true }
+            for q in 0..<seps.utf8CodeUnitCount where sp[q] == c { ok = true }
             guard ok else { break }
             sep = c
             k += 1
@@ -472,7 +473,7 @@ private struct ScanState {
         let len = j - i
         let allUpperAlnum = digits + uppers == len
         if len == 20, allUpperAlnum, let e = awsAccessKey(i, j) { return e }
-        if len == 17, allUpperAlnum, PIIChecks.vin(p[i..<j]) { emit(.vehicleIdentificationNumber, i, j); return j }
+        if len == 17, allUpperAlnum, PIIChecks.vin(Array(p[i..<j])[...]) { emit(.vehicleIdentificationNumber, i, j); return j }
         if isUpper(p[i]), isUpper(at(i + 1)) {
             if let e = iban(i) { return e }
             if let e = nino(i) { return e }
@@ -497,7 +498,7 @@ private struct ScanState {
     }
 
     func endsWith(_ j: Int, _ s: StaticString) -> Bool {
-        let m = s.utf8CodeUnitsCount
+        let m = s.utf8CodeUnitCount
         guard j - m >= 0 else { return false }
         let q = s.utf8Start
         for k in 0..<m where p[j - m + k] != q[k] { return false }

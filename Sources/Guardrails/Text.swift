@@ -168,7 +168,7 @@ enum Stemmer {
         var e = end
         let len = { e - start }
         @inline(__always) func ends(_ s: StaticString) -> Bool {
-            let n = s.utf8CodeUnitsCount
+            let n = s.utf8CodeUnitCount
             guard e - start > n else { return false }
             let q = s.utf8Start
             for k in 0..<n where lower(p[e - n + k]) != q[k] { return false }

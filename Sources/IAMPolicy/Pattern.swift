@@ -271,6 +271,8 @@ func globMatch(_ p: UnsafeBufferPointer<UInt16>, _ s: UnsafeBufferPointer<UInt8>
                 starP = pi
                 starS = si
                 pi += 1
+                // A trailing star matches whatever is left.
+                if pi == m { return true }
                 // Skip ahead to the next place the literal after the star can start.
                 if pi < m, p[pi] < 256 {
                     let c = UInt8(truncatingIfNeeded: p[pi])
@@ -307,6 +309,8 @@ func globMatch(_ p: UnsafeBufferPointer<UInt16>, _ s: UnsafeBufferPointer<UInt8>
 }
 
 func trimSpaces(_ s: String) -> String {
+    // Common case: nothing to trim, no new string.
+    if let f = s.utf8.first, let l = s.utf8.last, f != 0x20, f != 0x09, l != 0x20, l != 0x09 { return s }
     var sub = Substring(s)
     while let f = sub.first, f == " " || f == "\t" { sub.removeFirst() }
     while let l = sub.last, l == " " || l == "\t" { sub.removeLast() }

@@ -23,6 +23,8 @@ public struct ConverseRequest: Sendable, Equatable {
     public var temperature: Double?
     public var topP: Double?
     public var stopSequences: [String]
+    /// `additionalModelRequestFields`, merged into the native body (model-specific parameters).
+    public var additionalModelRequestFields: JSONObject?
 }
 
 /// One ConverseStream event: `eventType` is the `:event-type` header, `payload` the
@@ -47,7 +49,7 @@ public enum ConverseAdapter {
         if obj["messages"] != nil && obj["messages"]?.arrayValue == nil { throw .validation(ServiceMessages.malformedRequest) }
         for (i, m) in messages.enumerated() {
             guard let role = m["role"]?.stringValue, role == "user" || role == "assistant" else {
-                throw .validation(coralError("messages.\(i + 1).member.role", m["role"], "Member must satisfy enum value set: [user, assistant]"))
+                throw .validation(coralError("messages.\(i + 1).member.role", m["role"] ?? .null, "Member must satisfy enum value set: [user, assistant]"))
             }
             guard let blocks = m["content"]?.arrayValue else {
                 throw .validation(coralError("messages.\(i + 1).member.content", m["content"] ?? .null, "Member must not be null"))
@@ -76,7 +78,12 @@ public enum ConverseAdapter {
                 }
             }
         }
-        var req = ConverseRequest(turns: turns, system: system, maxTokens: nil, temperature: nil, topP: nil, stopSequences: [])
+        var req = ConverseRequest(turns: turns, system: system, maxTokens: nil, temperature: nil, topP: nil, stopSequences: [],
+                                  additionalModelRequestFields: nil)
+        if let extra = obj["additionalModelRequestFields"] {
+            guard let o = extra.objectValue else { throw .validation(ServiceMessages.malformedRequest) }
+            req.additionalModelRequestFields = o
+        }
         if let cfg = obj["inferenceConfig"] {
             guard let c = cfg.objectValue else { throw .validation(ServiceMessages.malformedRequest) }
             if let v = c["maxTokens"] {
@@ -94,7 +101,7 @@ public enum ConverseAdapter {
             }
             if let v = c["stopSequences"] {
                 guard let items = v.arrayValue else { throw .validation(ServiceMessages.malformedRequest) }
-                if items.count > 4 { throw .validation(coralError("inferenceConfig.stopSequences", nil, "Member must have length less than or equal to 4")) }
+                if items.count > 4 { throw .validation(coralError("inferenceConfig.stopSequences", v, "Member must have length less than or equal to 4")) }
                 for item in items {
                     guard let s = item.stringValue else { throw .validation(ServiceMessages.malformedRequest) }
                     req.stopSequences.append(s)
@@ -105,13 +112,13 @@ public enum ConverseAdapter {
     }
 
     /// The service's request-shape (Coral) validation message.
-    static func coralError(_ path: String, _ value: JSONValue?, _ constraint: String) -> String {
+    static func coralError(_ path: String, _ value: JSONValue, _ constraint: String) -> String {
         let shown: String
         switch value {
-        case nil, .null?: shown = "Value null"
-        case .some(let v): shown = "Value '\(Check.render(v))'"
+        case .null: shown = "Value null"
+        case .array(let items): shown = "Value '[" + items.map(Check.render).joined(separator: ", ") + "]'"
+        default: shown = "Value '\(Check.render(value))'"
         }
-        if value == nil { return "1 validation error detected: Value at '\(path)' failed to satisfy constraint: \(constraint)" }
         return "1 validation error detected: \(shown) at '\(path)' failed to satisfy constraint: \(constraint)"
     }
 
@@ -172,6 +179,7 @@ public enum ConverseAdapter {
         case .titanEmbedding:
             break  // refused in parse
         }
+        for m in r.additionalModelRequestFields?.members ?? [] { o[m.key] = m.value }
         return JSONValue.object(o).serialized()
     }
 
@@ -233,7 +241,9 @@ public enum ConverseAdapter {
         model: FoundationModel, body: [UInt8], adapter: TrainedAdapter? = nil, latency: LatencyModel = .zero
     ) throws(ModelInvocationError) -> ModelOutput {
         let native = try nativeRequest(model: model, converseBody: body)
-        let out = try ModelStandIn.invoke(model: model, body: native, contentType: "application/json", accept: "application/json", adapter: adapter)
+        let out = try modelErrors { () throws(ModelInvocationError) in
+            try ModelStandIn.invoke(model: model, body: native, contentType: "application/json", accept: "application/json", adapter: adapter)
+        }
         let bodyOut = try converseResponse(model: model, output: out, latencyMs: latency.invocationLatencyMs(outputTokens: out.outputTokens))
         return ModelOutput(body: bodyOut, contentType: "application/json", inputTokens: out.inputTokens, outputTokens: out.outputTokens, stopReason: out.stopReason, text: out.text)
     }
@@ -244,7 +254,7 @@ public enum ConverseAdapter {
         model: FoundationModel, body: [UInt8], adapter: TrainedAdapter? = nil, latency: LatencyModel = .zero
     ) throws(ModelInvocationError) -> [ConverseStreamEvent] {
         let native = try nativeRequest(model: model, converseBody: body)
-        let req = try ModelStandIn.prepare(model: model, body: native)
+        let req = try modelErrors { () throws(ModelInvocationError) in try ModelStandIn.prepare(model: model, body: native) }
         let gen = TextGenerator.generate(req.generation, adapter: adapter)
         let end = latency.duration(outputTokens: gen.outputTokens)
         func ev(_ type: String, _ v: JSONValue, _ text: String = "", _ n: Int = 0, at: Double) -> ConverseStreamEvent {
@@ -267,6 +277,16 @@ public enum ConverseAdapter {
 
     /// The input token count a Converse call would report (CountTokens with `converse` input).
     public static func countTokens(model: FoundationModel, converseBody: [UInt8]) throws(ModelInvocationError) -> Int {
-        try ModelStandIn.countTokens(model: model, body: nativeRequest(model: model, converseBody: converseBody))
+        let native = try nativeRequest(model: model, converseBody: converseBody)
+        return try modelErrors { () throws(ModelInvocationError) in try ModelStandIn.countTokens(model: model, body: native) }
+    }
+
+    /// Converse reports the model's own refusals of the mapped native body with this prefix.
+    static func modelErrors<T>(_ body: () throws(ModelInvocationError) -> T) throws(ModelInvocationError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .validation("The model returned the following errors: " + error.message)
+        }
     }
 }

@@ -89,7 +89,8 @@ enum TextGenerator {
             var i = 0
             while i + needle.count <= hay.count {
                 if hay[i] == needle[0], Array(hay[i..<(i + needle.count)]) == needle {
-                    if best == nil || i < best!.0 { best = (i, seq) }
+                    if let b = best, b.0 <= i { break }
+                    best = (i, seq)
                     break
                 }
                 i += 1

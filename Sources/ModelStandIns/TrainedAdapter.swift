@@ -256,7 +256,9 @@ public struct TrainedAdapter: Sendable, Codable, Equatable {
         for ex in examples {
             let w = Set(ex.prompt.split(separator: " "))
             let j = Double(q.intersection(w).count) / Double(q.union(w).count)
-            if j >= TrainedAdapter.nearMatchThreshold, best == nil || j > best!.0 { best = (j, ex.completion) }
+            guard j >= TrainedAdapter.nearMatchThreshold else { continue }
+            if let b = best, b.0 >= j { continue }
+            best = (j, ex.completion)
         }
         return best?.1
     }

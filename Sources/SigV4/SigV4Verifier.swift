@@ -259,8 +259,9 @@ public struct SigV4Verifier: Sendable {
         let stringToSign = SigV4Canonical.stringToSign(amzDate: amzDate, credentialScope: credentialScope, canonicalRequest: canonicalRequest)
         let key = keyCache.signingKey(accessKeyId: accessKeyId, secretAccessKey: secret.secretAccessKey,
                                       date: scope[1], region: scope[2], service: scope[3])
-        let expected = HMACSHA256.authenticate(key: key, message: stringToSign)
-        guard let provided = bytes(fromHex: parsed.signature), constantTimeEquals(expected, provided) else {
+        // Compare the hex text (AWS signatures are lowercase hex) in constant time.
+        let expected = Array(SigV4Canonical.signature(signingKey: key, stringToSign: stringToSign).utf8)
+        guard constantTimeEquals(expected, Array(parsed.signature.utf8)) else {
             var failure = SigV4Failure.invalidSignature(.signatureMismatch, SigV4Failure.signatureMismatchMessage)
             failure.canonicalRequest = canonicalRequest
             failure.stringToSign = stringToSign

@@ -66,8 +66,8 @@ extension Topology {
         switch yamlError {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
-            let where_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return located(mark, "YAML syntax error: \(problem)\(where_)")
+            let during = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return located(mark, "YAML syntax error: \(problem)\(during)")
         case let .duplicatedKeysInMapping(duplicates, context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return located(context.mark, "YAML syntax error: duplicate key \(keys) in a mapping")

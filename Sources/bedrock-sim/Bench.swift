@@ -1,5 +1,132 @@
+// `bench`: launches its own run of a topology (zero model latency), drives InvokeModel through the full path from a
+// client node (1 KiB prompts, at 1 and at 64 requests in flight), and runs the raw libzmq baseline of the same shape
+// (client -> 2 relays -> echo server, CURVE on every link, 1 KiB payload) in the same invocation. It prints
+// throughput and HdrHistogram latency percentiles side by side, each role's resident memory, how long `up` took,
+// and finally `throughput_ratio=X latency_p50_ratio=Y` (simulator over baseline). A benchmark, not a test.
 import ArgumentParser
+import Foundation
+import Histogram
+import NodeRuntime
+
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the full request path against a raw libzmq baseline of the same shape.")
-    func run() throws { throw ExitCode(1) }
+    @Option(help: "Topology to launch.") var topology = "Topologies/default.yaml"
+    @Option(help: "Requests at 1 in flight.") var requestsSerial = 3000
+    @Option(help: "Requests at 64 in flight.") var requestsParallel = 30000
+    @Option(help: "Model to invoke.") var model = "amazon.titan-text-express-v1"
+    @Option(help: "Client node (default: the first bedrock-client).") var from: String?
+    @Option(help: "Run directory for the benchmark's own run.") var runDir: String?
+    @Option(help: "Path of the C reference bench source to compile and run too (skipped if missing).")
+    var reference = "../shared/bench/zmq-chain-bench.c"
+
+    struct Figures { var rps: Double; var p50: Double; var p90: Double; var p99: Double; var errors: Int }
+
+    static func prompt1KiB() -> String {
+        let words = ["private", "link", "endpoint", "escrow", "account", "guardrail", "model", "request", "token", "policy"]
+        var s = ""
+        var i = 0
+        while s.utf8.count < 1024 - 24 { s += words[i % words.count] + " "; i += 1 }
+        return String(s.prefix(1000))
+    }
+
+    func runSim(_ client: OperatorClient, node: String, count: Int, window: Int) throws -> Figures {
+        let body = #"{"inputText":"\#(Bench.prompt1KiB())","textGenerationConfig":{"maxTokenCount":64}}"#
+        let reply = try client.request(node, json: ["command": "bench", "count": count, "window": window, "modelId": model, "body": body],
+                                       timeoutMs: 600_000)
+        if let e = reply["error"] as? String { throw CLIError("bench: \(e)") }
+        let lat = (reply["latenciesNs"] as? [NSNumber] ?? []).map { $0.uint64Value }
+        let elapsed = (reply["elapsedNs"] as? NSNumber)?.doubleValue ?? 1
+        let errors = (reply["errors"] as? [String: NSNumber] ?? [:]).values.reduce(0) { $0 + $1.intValue }
+        var h = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        for l in lat { _ = h.record(max(1, l / 1000)) }
+        return Figures(rps: Double(lat.count + errors) / (elapsed / 1e9), p50: Double(h.valueAtPercentile(50)),
+                       p90: Double(h.valueAtPercentile(90)), p99: Double(h.valueAtPercentile(99)), errors: errors)
+    }
+
+    static func parseBaseline(_ line: String) -> Figures? {
+        var kv: [String: Double] = [:]
+        for part in line.split(separator: " ") {
+            let p = part.split(separator: "=")
+            if p.count == 2, let v = Double(p[1]) { kv[String(p[0])] = v }
+        }
+        guard let rps = kv["rps"], let p50 = kv["p50_us"], let p99 = kv["p99_us"] else { return nil }
+        return Figures(rps: rps, p50: p50, p90: .nan, p99: p99, errors: 0)
+    }
+
+    static func runProcess(_ exe: String, _ args: [String]) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        do { try p.run() } catch { return "" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func baseline(window: Int, count: Int, port: Int) -> Figures? {
+        Bench.parseBaseline(Bench.runProcess(binDirectory() + "/zmq-chain-baseline", ["2", "1", "1024", String(window), String(count), String(port)]))
+    }
+
+    func run() throws {
+        try runCLI {
+            let run = RunDirectory.resolve(runDir ?? ".bedrock-sim/bench-\(getpid())")
+            print("bench: launching \(topology) in \(run.path) (zero model latency)")
+            let launch = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: run, zeroLatency: true))
+            defer { _ = try? Launcher.down(run) }
+            let client = try run.operatorClient()
+            guard let node = from ?? launch.manifest.nodes.first(where: { $0.role == "bedrock-client" })?.name else {
+                throw CLIError("the topology has no bedrock-client")
+            }
+            _ = try runSim(client, node: node, count: 500, window: 8)   // warm-up
+            let serial = try runSim(client, node: node, count: requestsSerial, window: 1)
+            let parallel = try runSim(client, node: node, count: requestsParallel, window: 64)
+            var rss: [String: Double] = [:]
+            let ping = Array(#"{"command":"ping"}"#.utf8)
+            for (name, r) in client.requestAll(launch.manifest.nodes.map { ($0.name, ping) }, timeoutMs: 3000) {
+                guard case .success(let b) = r, let o = try? JSONSerialization.jsonObject(with: Data(b)) as? [String: Any],
+                      let bytes = (o["residentBytes"] as? NSNumber)?.doubleValue,
+                      let role = launch.manifest.node(named: name)?.role else { continue }
+                rss[role] = max(rss[role] ?? 0, bytes / 1_048_576)
+            }
+            _ = try? Launcher.down(run)
+
+            let port = 20_000 + Int(getpid() % 20_000)
+            guard let b1 = baseline(window: 1, count: requestsSerial, port: port),
+                  let b64 = baseline(window: 64, count: requestsParallel, port: port + 10) else {
+                throw CLIError("the baseline (zmq-chain-baseline) did not run")
+            }
+            var reference: (Figures, Figures)?
+            if FileManager.default.fileExists(atPath: self.reference) {
+                let exe = NSTemporaryDirectory() + "zmq-chain-bench-\(getpid())"
+                let cc = Bench.runProcess("/bin/sh", ["-c", "cc -O2 -o \(exe) \(self.reference) $(pkg-config --cflags --libs libzmq) && echo ok"])
+                if cc.hasSuffix("ok"),
+                   let r1 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "1", String(requestsSerial), "tcp", String(port + 20)])),
+                   let r64 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "64", String(requestsParallel), "tcp", String(port + 30)])) {
+                    reference = (r1, r64)
+                }
+                try? FileManager.default.removeItem(atPath: exe)
+            }
+            func row(_ name: String, _ f: Figures) -> String {
+                String(format: "%-44@ %10.0f %10.1f %10@ %10.1f %7d", name as NSString, f.rps, f.p50,
+                       (f.p90.isNaN ? "-" : String(format: "%.1f", f.p90)) as NSString, f.p99, f.errors)
+            }
+            print("")
+            print(String(format: "%-44@ %10@ %10@ %10@ %10@ %7@", "path (1 KiB, CURVE on every link)" as NSString, "req/s" as NSString,
+                         "p50 µs" as NSString, "p90 µs" as NSString, "p99 µs" as NSString, "errors" as NSString))
+            print(row("simulator, 1 in flight", serial))
+            print(row("baseline zmq-chain-baseline, 1 in flight", b1))
+            if let r = reference { print(row("reference zmq-chain-bench.c, 1 in flight", r.0)) }
+            print(row("simulator, 64 in flight", parallel))
+            print(row("baseline zmq-chain-baseline, 64 in flight", b64))
+            if let r = reference { print(row("reference zmq-chain-bench.c, 64 in flight", r.1)) }
+            print("")
+            print(String(format: "up: %.0f ms until all %d nodes were healthy (target < 3000 ms)", launch.elapsedMs, launch.manifest.nodes.count))
+            for (role, mb) in rss.sorted(by: { $0.key < $1.key }) { print(String(format: "rss %-22@ %6.1f MB (target < 30 MB)", role as NSString, mb)) }
+            print(String(format: "throughput at 64 in flight: %.0f%% of baseline (target >= 40%%); p50 at 1 in flight: %.2fx baseline (target <= 2x)",
+                         100 * parallel.rps / b64.rps, serial.p50 / b1.p50))
+            print(String(format: "throughput_ratio=%.3f latency_p50_ratio=%.3f", parallel.rps / b64.rps, serial.p50 / b1.p50))
+        }
+    }
 }

@@ -102,6 +102,6 @@ import Testing
         #expect(failure(good, ["epochCount": "many"])?.message.hasPrefix("Hyperparameter epochCount") == true)
         #expect(failure(good, ["learningRate": "-1"])?.message.hasPrefix("Hyperparameter learningRate") == true)
         #expect(failure(good + "\r\n" + good + "\r\n") == nil)
-        #expect(failure(good + "\n{bad") ?.description.hasPrefix("line 2: invalid JSON") == true)
+        #expect(failure(good + "\n{bad")?.description.hasPrefix("line 2: invalid JSON") == true)
     }
 }

@@ -5,7 +5,7 @@ import Testing
     func embed(_ text: String, _ extra: String = "") throws -> (vector: [Double], body: JSONValue, out: ModelOutput) {
         let out = try invoke(titanEmbed, #"{"inputText":\#(JSONValue.string(text).serializedString)\#(extra)}"#)
         let v = try json(out.body)
-        let vec = try #require(v["embedding"]?.arrayValue?.compactMap(\.doubleValue))
+        let vec = try #require(v["embedding"]?.arrayValue?.compactMap { $0.doubleValue })
         return (vec, v, out)
     }
 
@@ -57,8 +57,8 @@ import Testing
         #expect(body.objectValue?.keys == ["embedding", "embeddingsByType", "inputTextTokenCount"])
         let byType = try #require(body["embeddingsByType"])
         #expect(byType.objectValue?.keys == ["float", "binary"])
-        #expect(byType["float"]?.arrayValue?.compactMap(\.doubleValue) == vec)
-        let bits = try #require(byType["binary"]?.arrayValue?.compactMap(\.intValue))
+        #expect(byType["float"]?.arrayValue?.compactMap { $0.doubleValue } == vec)
+        let bits = try #require(byType["binary"]?.arrayValue?.compactMap { $0.intValue })
         #expect(bits == vec.map { $0 > 0 ? 1 : 0 })
     }
 

@@ -1,3 +1,0 @@
-import Testing
-@testable import IAMPolicy
-@Test func placeholder() { #expect(Bool(true)) }

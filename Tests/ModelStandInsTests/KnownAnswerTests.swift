@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import ModelStandIns
+
+@Suite struct KnownAnswerTests {
+    // FNV-1a 64-bit test vectors from the FNV reference (http://www.isthe.com/chongo/tech/comp/fnv/).
+    @Test func fnv1a64Vectors() {
+        #expect(StableHash.of("") == 0xcbf2_9ce4_8422_2325)
+        #expect(StableHash.of("a") == 0xaf63_dc4c_8601_ec8c)
+        #expect(StableHash.of("foobar") == 0x8594_4171_f739_67e8)
+    }
+
+    /// Pinned output: any change of generator, vocabulary, tokenizer or serializer, or any
+    /// per-process randomness (e.g. Swift's seeded Hasher) would change these bytes.
+    @Test func pinnedClaudeResponse() throws {
+        let out = try invoke(haiku, #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":24,"messages":[{"role":"user","content":"Why isolate model providers?"}]}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"id":"msg_bdrk_01YFzj2ZmWwQ6nLvViLKVK7d","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[{"type":"text","text":"Good question about isolate. Each step should improve the steady record behind model."}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":9,"output_tokens":24}}"#)
+    }
+}
+
+@Suite struct CountTokensTests {
+    @Test func invokeModelAndConverseInputs() throws {
+        let m = try haiku
+        let native = claudeBody("How many tokens is this prompt?")
+        let b64 = Data(native.utf8).base64EncodedString()
+        let req = #"{"input":{"invokeModel":{"body":"\#(b64)"}}}"#
+        let expected = try invoke(m, native).inputTokens
+        #expect(String(decoding: try CountTokens.respond(model: m, requestBody: bytes(req)), as: UTF8.self) == #"{"inputTokens":\#(expected)}"#)
+        let conv = #"{"input":{"converse":{"messages":[{"role":"user","content":[{"text":"How many tokens is this prompt?"}]}]}}}"#
+        #expect(try CountTokens.count(model: m, requestBody: bytes(conv)) == expected)
+        #expect(throws: ModelInvocationError.validation("1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null")) {
+            try CountTokens.count(model: m, requestBody: bytes("{}"))
+        }
+        // The native body is validated like InvokeModel.
+        let bad = Data(#"{"messages":[]}"#.utf8).base64EncodedString()
+        #expect(throws: ModelInvocationError.self) {
+            try CountTokens.count(model: m, requestBody: bytes(#"{"input":{"invokeModel":{"body":"\#(bad)"}}}"#))
+        }
+    }
+}
+
+@Suite struct RewriteTests {
+    @Test(arguments: [
+        "anthropic.claude-3-haiku-20240307-v1:0", "amazon.titan-text-express-v1", "meta.llama3-8b-instruct-v1:0",
+        "mistral.mistral-7b-instruct-v0:2",
+    ])
+    func replacesTextAndAddsAction(_ id: String) throws {
+        let m = try model(id)
+        let native = try ConverseAdapter.nativeRequest(model: m, converseBody: bytes(#"{"messages":[{"role":"user","content":[{"text":"Say something."}]}]}"#))
+        let out = try ModelStandIn.invoke(model: m, body: native, contentType: nil, accept: nil)
+        let rewritten = try ModelStandIn.rewritingText(family: m.family, body: out.body, text: "Sorry, blocked.", guardrailAction: "INTERVENED")
+        #expect(try ConverseAdapter.nativeResult(family: m.family, body: rewritten).text == "Sorry, blocked.")
+        #expect(try json(rewritten)["amazon-bedrock-guardrailAction"] == "INTERVENED")
+        let untouched = try ModelStandIn.rewritingText(family: m.family, body: out.body, text: nil, guardrailAction: nil)
+        #expect(untouched == out.body)
+    }
+}
+
+@Suite struct ConverseShapeErrorTests {
+    func converseError(_ body: String) throws -> String? {
+        do { _ = try ConverseAdapter.converse(model: haiku, body: bytes(body)); return nil } catch let e as ModelInvocationError { return e.message }
+    }
+
+    @Test func coralStyleMessages() throws {
+        #expect(try converseError(#"{"messages":[{"role":"system","content":[{"text":"x"}]}]}"#)
+            == "1 validation error detected: Value 'system' at 'messages.1.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]")
+        #expect(try converseError(#"{"messages":[{"role":"user"}]}"#)
+            == "1 validation error detected: Value null at 'messages.1.member.content' failed to satisfy constraint: Member must not be null")
+        #expect(try converseError(#"{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":0}}"#)
+            == "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1")
+        #expect(try converseError(#"{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"stopSequences":["a","b","c","d","e"]}}"#)
+            == "1 validation error detected: Value '[a, b, c, d, e]' at 'inferenceConfig.stopSequences' failed to satisfy constraint: Member must have length less than or equal to 4")
+    }
+}
+
+@Suite struct ConverseAdditionalFieldsTests {
+    @Test func mergedIntoNativeBodyAndModelErrorsPrefixed() throws {
+        let m = try haiku
+        let ok = #"{"messages":[{"role":"user","content":[{"text":"hi"}]}],"additionalModelRequestFields":{"top_k":200}}"#
+        #expect(try json(ConverseAdapter.nativeRequest(model: m, converseBody: bytes(ok)))["top_k"] == 200)
+        _ = try ConverseAdapter.converse(model: m, body: bytes(ok))
+        let bad = #"{"messages":[{"role":"user","content":[{"text":"hi"}]}],"additionalModelRequestFields":{"top_k":900}}"#
+        #expect(throws: ModelInvocationError.validation(
+            "The model returned the following errors: " + malformed(claudeSchemaPrefix + "#/top_k: 900 is not less or equal to 500"))) {
+            try ConverseAdapter.converse(model: m, body: bytes(bad))
+        }
+        #expect(throws: ModelInvocationError.self) { try ConverseAdapter.converseStream(model: m, body: bytes(bad)) }
+    }
+}
