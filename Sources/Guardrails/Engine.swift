@@ -128,7 +128,10 @@ public struct GuardrailEngine: Sendable {
         let regexActions = regexes.map { $0.config.directions.action(for: source) }
         let groundingFilters = cfg.groundingFilters.filter(\.enabled)
 
-        let needTokens = !contentFilters.isEmpty || topicActions.contains { $0 != nil } || wordActions.contains { $0 != nil } || profanityAction != nil
+        let groundingActive = !groundingFilters.isEmpty && !sources.isEmpty && !queries.isEmpty && !assessed.isEmpty
+        let needTokens = !contentFilters.isEmpty || topicActions.contains { $0 != nil } || wordActions.contains { $0 != nil }
+            || profanityAction != nil || groundingActive
+        var responseTokens: [(bytes: [UInt8], tokens: [Token])] = []
 
         var confidence = [GuardrailContentFilterConfidence](repeating: .none, count: ContentClassifier.categories.count)
         var topicDetected = [Bool](repeating: false, count: cfg.topics.count)
@@ -146,6 +149,7 @@ public struct GuardrailEngine: Sendable {
             bytes.withBytes { p in
                 if needTokens {
                     let toks = Tokenizer.tokenize(p)
+                    if groundingActive { responseTokens.append((bytes, toks)) }
                     if !contentFilters.isEmpty {
                         let c = SharedTables.content.classify(toks).confidence
                         for k in c.indices where c[k] > confidence[k] { confidence[k] = c[k] }
@@ -275,10 +279,10 @@ public struct GuardrailEngine: Sendable {
 
         // Contextual grounding: needs a grounding source, a query and something to assess.
         var groundingChars = 0
-        if !groundingFilters.isEmpty, !sources.isEmpty, !queries.isEmpty, !assessed.isEmpty {
+        if groundingActive {
             groundingChars = (sources + queries).reduce(0) { $0 + $1.utf16.count }
             usage.contextualGroundingPolicyUnits = assessedUnits + (sources + queries).reduce(0) { $0 + Self.units($1.utf16.count) }
-            let s = grounding.scores(sources: sources, queries: queries, response: assessed.map(\.text))
+            let s = grounding.scores(sources: sources, queries: queries, response: responseTokens)
             var list: [GuardrailContextualGroundingFilter] = []
             for f in groundingFilters {
                 let score = f.type == .grounding ? s.grounding : s.relevance

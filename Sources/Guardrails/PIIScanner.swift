@@ -87,7 +87,7 @@ public struct PIIScanner: Sendable {
         for (k, ws) in keywords { for w in ws { add(w, UInt32(k.rawValue)) } }
         for w in ["number", "no", "num", "nr", "code", "id", "of", "my", "the", "key", "access", "aws", "s", "date", "card",
                   "verification", "value", "ending", "a", "your", "our", "at", "on", "bank", "us", "uk", "new", "to", "for",
-                  "reference", "ref", "insurance", "plate", "service", "vehicle", "mark"] {
+                  "reference", "ref", "insurance", "plate", "service", "vehicle", "mark", "security", "license", "licence"] {
             add(w, PIIWordFlags.filler)
         }
         for w in ["is", "was", "are", "equals"] { add(w, PIIWordFlags.filler | PIIWordFlags.separatorWord) }
@@ -241,6 +241,8 @@ private struct ScanState {
             if let e = classify(i, groups: k, sep: k > 1 ? sep : 0) { return e }
             k -= 1
         }
+        // A dotted run of 4+ groups that is not an IP (1.2.3.4.5, a version) is skipped whole, so its tail is not read as one.
+        if sep == UInt8(ascii: "."), ng >= 4 { return gEnd[ng - 1] }
         if g[0] <= 6, let e = address(i, numberEnd: gEnd[0]) { return e }
         if g[0] <= 3, let e = age(i, gEnd[0]) { return e }
         return gEnd[0] > i ? gEnd[0] : j
@@ -622,6 +624,7 @@ private struct ScanState {
         let f = words.get(h) ?? 0
         if let kw = PIIKeyword(rawValue: UInt8(f & PIIWordFlags.keywordMask)), let e = keyword(kw, i, j) { return e }
         let c0 = p[i]
+        if len == 20, uppers == 20, let e = awsAccessKey(i, j) { return e }
         if len >= 3, len <= 5, at(j) == UInt8(ascii: ":") || at(j) == UInt8(ascii: "."), let e = url(i, j) { return e }
         if at(j) == UInt8(ascii: "."), isAlpha(at(j + 1)), let e = bareDomain(i) { return e }
         if len == 2, uppers == 2, at(j) == 0x20, isDigit(at(j + 1)), let e = nino(i) { return e }
@@ -676,7 +679,7 @@ private struct ScanState {
     // MARK: email and URLs
 
     @inline(__always) func isLocalChar(_ c: UInt8) -> Bool {
-        isAlnum(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "%") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+        isAlnum(c) || c >= 0x80 || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "%") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
     }
 
     /// Domain labels from `k`: returns (end, tld start) when there are at least two labels and an alphabetic TLD.
@@ -703,7 +706,7 @@ private struct ScanState {
     mutating func email(_ at0: Int) -> Int? {
         var s = at0
         while s > 0, isLocalChar(p[s - 1]), at0 - s < 64 { s -= 1 }
-        while s < at0, !isAlnum(p[s]) { s += 1 }
+        while s < at0, !isAlnum(p[s]), p[s] < 0xC0 { s += 1 }  // skip leading punctuation and UTF-8 continuation bytes
         guard s < at0, let dom = domain(at0 + 1) else { return nil }
         // Anything already reported inside the local part (a number, a name) belongs to the email.
         while let last = out.last, last.end > s { out.removeLast() }
@@ -763,20 +766,25 @@ private struct ScanState {
 
     /// Skips separators and filler words after a keyword. Returns the value start and whether an
     /// explicit separator (':', '=', '#', "is") was seen, plus modifiers found on the way.
-    func skipToValue(_ j: Int) -> (pos: Int, separated: Bool, insurance: Bool, plate: Bool, health: Bool) {
+    func skipToValue(_ kw: PIIKeyword, _ i: Int, _ j: Int) -> (pos: Int, separated: Bool, insurance: Bool, plate: Bool, health: Bool) {
         var k = j
+        var lastLen = j - i
         var separated = false, insurance = false, plate = false, health = false
         var fillers = 0
         while k < n, k - j < 48 {
             let c = p[k]
             if c == UInt8(ascii: ":") || c == UInt8(ascii: "=") || c == UInt8(ascii: "#") { separated = true; k += 1; continue }
             if c == 0x20 || c == UInt8(ascii: "-") || c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") || c == UInt8(ascii: "(")
-                || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") && k + 1 < n && p[k + 1] == 0x20 { k += 1; continue }
+                || c == UInt8(ascii: "_") { k += 1; continue }
+            // A '.' ends the sentence unless it closes an abbreviation ("no.", "Exp.", "tel.").
+            if c == UInt8(ascii: "."), lastLen <= 4, k + 1 < n, p[k + 1] == 0x20 { k += 1; continue }
             if isAlpha(c), fillers < 5 {
                 let s = k
                 while isAlpha(at(k)) { k += 1 }
+                if isDigit(at(k)) { return (s, separated, insurance, plate, health) }  // "S12345678", "NO86…": the value itself
                 let f = words.get(TokenHash.lowercased(UnsafeBufferPointer(rebasing: p[s..<k]))) ?? 0
-                if f & PIIWordFlags.filler != 0 || f & PIIWordFlags.keywordMask != 0 && k - s > 3 {
+                lastLen = k - s
+                if f & PIIWordFlags.filler != 0 || UInt8(f & PIIWordFlags.keywordMask) == kw.rawValue {
                     fillers += 1
                     if f & PIIWordFlags.separatorWord != 0 { separated = true }
                     if f & PIIWordFlags.insurance != 0 { insurance = true }
@@ -808,7 +816,7 @@ private struct ScanState {
     }
 
     mutating func keyword(_ kw: PIIKeyword, _ i: Int, _ j: Int) -> Int? {
-        let v = skipToValue(j)
+        let v = skipToValue(kw, i, j)
         let k = v.pos
         guard k < n else { return nil }
         switch kw {
@@ -871,7 +879,6 @@ private struct ScanState {
             return r.end
         case .account:
             guard let r = digitsAt(k, maxGroups: 1), (6...17).contains(r.count) else { return nil }
-            if PIIChecks.abaRouting(d[0..<r.count]), r.count == 9, v.separated == false { /* fall through: accounts can be 9 digits */ }
             emit(.usBankAccountNumber, k, r.end)
             return r.end
         case .passport:

@@ -49,18 +49,27 @@ struct HashTable64<Value: Sendable>: Sendable {
     @inline(__always) private static func fix(_ k: UInt64) -> UInt64 { k == 0 ? 1 : k }
     @inline(__always) private func slot(_ k: UInt64) -> Int { Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask }
 
-    @inline(__always) func get(_ key: UInt64) -> Value? {
+    /// Slot of `key`, or -1. Unchecked pointer access: this probe runs once per token in every policy.
+    @inline(__always) func find(_ key: UInt64) -> Int {
         let k = Self.fix(key)
-        var i = slot(k)
-        while true {
-            let s = keys[i]
-            if s == k { return values[i] }
-            if s == 0 { return nil }
-            i = (i + 1) & mask
+        let m = mask
+        return keys.withUnsafeBufferPointer { kp -> Int in
+            var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 20) & m
+            while true {
+                let s = kp[i]
+                if s == k { return i }
+                if s == 0 { return -1 }
+                i = (i + 1) & m
+            }
         }
     }
 
-    @inline(__always) func contains(_ key: UInt64) -> Bool { get(key) != nil }
+    @inline(__always) func get(_ key: UInt64) -> Value? {
+        let i = find(key)
+        return i < 0 ? nil : values[i]
+    }
+
+    @inline(__always) func contains(_ key: UInt64) -> Bool { find(key) >= 0 }
 
     mutating func set(_ key: UInt64, _ value: Value) {
         if (count + 1) * 2 > keys.count { grow() }
@@ -122,11 +131,9 @@ enum Tokenizer {
         while i < n {
             let c = p[i]
             if !isWordByte(c) {
-                if let last = out.indices.last, last >= 0 {
-                    if c == UInt8(ascii: "!") || c == UInt8(ascii: "?") || c == UInt8(ascii: ";") || c == 0x0A
-                        || (c == UInt8(ascii: ".") && (i + 1 == n || isSpace(p[i + 1]))) {
-                        out[last].flags |= Token.sentenceEnd
-                    }
+                if c == UInt8(ascii: "!") || c == UInt8(ascii: "?") || c == UInt8(ascii: ";") || c == 0x0A
+                    || (c == UInt8(ascii: ".") && (i + 1 == n || isSpace(p[i + 1]))) {
+                    if !out.isEmpty { out[out.count - 1].flags |= Token.sentenceEnd }
                 }
                 i += 1
                 continue

@@ -403,8 +403,8 @@ public enum PolicyEvaluator {
                 blocked.append(.identity)
                 reasons.append(.missing(.identity, doc: nil, what: "cross-account access needs an Allow in the caller's identity-based policies (account \(req.caller.account ?? "?")) and none applies"))
             }
-            if identityAllow && !boundaryOK { blocked.append(.boundary); reasons.append(.missing(.boundary, doc: nil, what: "the permissions boundary does not allow it")) }
-            if identityAllow && !sessionOK { blocked.append(.session); reasons.append(.session(federated: input.sessionPolicy == nil)) }
+            if !boundaryOK { blocked.append(.boundary); reasons.append(.missing(.boundary, doc: nil, what: "the permissions boundary does not allow it")) }
+            if !sessionOK { blocked.append(.session); reasons.append(.session(federated: input.sessionPolicy == nil)) }
             if resourceGrant == nil {
                 blocked.append(.resource)
                 reasons.append(input.resourcePolicy == nil
@@ -418,21 +418,23 @@ public enum PolicyEvaluator {
                     ? .text("this resource's policy must allow access and there is none")
                     : .missing(.resource, doc: 0, what: "this resource's policy must allow access (an identity-based Allow alone is not enough) and no statement allows this principal"))
             }
-            if !identityAllow {
+            // When the resource policy names the role, the boundary or session policy
+            // is what blocks; an identity Allow would not help.
+            if !identityAllow && resourceGrant != .entity {
                 blocked.append(.identity)
                 reasons.append(.missing(.identity, doc: nil, what: "no identity-based policy allows it"))
                 if input.resourcePolicy != nil && resourceGrant == nil && !input.resourcePolicyRequired {
                     blocked.append(.resource)
-                    reasons.append(.missing(.resource, doc: 0, what: "and the resource-based policy does not allow this principal either"))
+                    reasons.append(.missing(.resource, doc: 0, what: "the resource-based policy does not allow this principal either"))
                 } else if resourceGrant == .account {
                     reasons.append(.text("the resource-based policy names only the account, which delegates to the account's identity-based policies"))
                 }
             }
-            if (identityAllow || resourceGrant == .entity) && !boundaryOK {
+            if !boundaryOK {
                 blocked.append(.boundary)
                 reasons.append(.missing(.boundary, doc: nil, what: "the permissions boundary does not allow it; a boundary caps identity-based permissions (and resource-based grants to the role or user behind a session)"))
             }
-            if (identityAllow || resourceGrant == .entity) && !sessionOK {
+            if !sessionOK {
                 blocked.append(.session)
                 reasons.append(.session(federated: input.sessionPolicy == nil))
             }
@@ -579,6 +581,12 @@ struct Explainer {
         return missingAllow(.session, doc: 0, what: "the session policy does not allow it; session permissions are the intersection of the identity-based policies and the session policy")
     }
 
+    /// Capitalises the first letter of a clause.
+    func sentence(_ s: String) -> String {
+        guard let f = s.first else { return s }
+        return f.uppercased() + s.dropFirst()
+    }
+
     func result(_ decision: Decision, blockedBy: [PolicyType], reasons: Reasons) -> EvaluationResult {
         EvaluationResult(decision: decision, blockedBy: blockedBy, explainer: self, reasons: reasons)
     }
@@ -619,6 +627,6 @@ struct Explainer {
         if let owner = req.owningAccount, let mine = req.caller.account, owner != mine, req.principal.type != .service {
             head += " (cross-account: caller in \(mine), resource in \(owner))"
         }
-        return head + ". " + lines.joined(separator: ". ") + "."
+        return head + ". " + lines.map(sentence).joined(separator: ". ") + "."
     }
 }

@@ -240,7 +240,7 @@ struct IPNetwork: Sendable, Equatable {
                     out.append(UInt16(v4 & 0xFFFF))
                     continue
                 }
-                guard !item.isEmpty, item.count <= 4, let g = UInt16(item, radix: 16) else { return nil }
+                guard !item.isEmpty, item.count <= 4, item.allSatisfy({ $0.isHexDigit }), let g = UInt16(item, radix: 16) else { return nil }
                 out.append(g)
             }
             return out

@@ -5,7 +5,11 @@
 // or {"input": {"converse": {"messages": [...], "system": [...]}}}; response
 // {"inputTokens": N}, the same count InvokeModel / Converse report for that input.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 public enum CountTokens {
     /// The CountTokens response body for a CountTokens request body.

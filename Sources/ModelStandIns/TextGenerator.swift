@@ -186,7 +186,6 @@ enum TextGenerator {
     }
 
     static func fill(_ template: String, key: String, _ g: inout SeededGenerator) -> String {
-        var s = template
         let n1 = g.pick(nouns)
         var n2 = g.pick(nouns)
         if n2 == n1 { n2 = nouns[(nouns.firstIndex(of: n1)! + 1) % nouns.count] }
@@ -195,12 +194,19 @@ enum TextGenerator {
         if a2 == a1 { a2 = adjectives[(adjectives.firstIndex(of: a1)! + 1) % adjectives.count] }
         let v = g.pick(verbs)
         let v3b = g.pick(verbs) + "s"
-        let replacements: [(String, String)] = [
-            ("{KC}", capitalized(key)), ("{K}", key), ("{N2}", n2), ("{N}", n1), ("{A2}", a2), ("{A}", a1),
-            ("{V3b}", v3b), ("{V3}", v + "s"), ("{V}", v), ("{D}", g.pick(adverbs)), ("{P}", g.pick(prepositions)),
+        let values: [String: String] = [
+            "KC": capitalized(key), "K": key, "N2": n2, "N": n1, "A2": a2, "A": a1,
+            "V3b": v3b, "V3": v + "s", "V": v, "D": g.pick(adverbs), "P": g.pick(prepositions),
         ]
-        for (k, r) in replacements { s = replace(s, k, r) }
-        return s
+        // One pass over the template: "{NAME}" is replaced by its value.
+        var out = ""
+        var name: String?
+        for ch in template {
+            if ch == "{" { name = ""; continue }
+            if ch == "}", let n = name { out += values[n] ?? ""; name = nil; continue }
+            if name != nil { name?.append(ch) } else { out.append(ch) }
+        }
+        return out
     }
 
     static func capitalized(_ s: String) -> String {

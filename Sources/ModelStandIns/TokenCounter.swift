@@ -42,29 +42,41 @@ public enum TokenCounter {
         return out
     }
 
+    /// Scalar classes; ASCII is looked up in a table because Unicode property queries are slow.
+    enum Kind: UInt8 { case space, word, ideograph, other }
+
+    static let asciiKinds: [Kind] = (0..<128).map { i in
+        let c = Unicode.Scalar(UInt8(i))
+        if c.properties.isWhitespace { return .space }
+        if (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" { return .word }
+        return .other
+    }
+
+    @inline(__always)
+    static func kind(_ c: Unicode.Scalar) -> Kind {
+        if c.value < 128 { return asciiKinds[Int(c.value)] }
+        let p = c.properties
+        if p.isWhitespace { return .space }
+        if p.isIdeographic { return .ideograph }
+        if p.isAlphabetic || p.numericType != nil || p.generalCategory == .nonspacingMark { return .word }
+        return .other
+    }
+
     /// Calls `emit(start, end)` with scalar offsets of each token (whitespace excluded).
     static func scan(_ text: String, _ emit: (Int, Int) -> Void) {
         let s = Array(text.unicodeScalars)
         var i = 0
         while i < s.count {
             let c = s[i]
-            if c.properties.isWhitespace {
+            switch kind(c) {
+            case .space:
                 i += 1
-                continue
-            }
-            if c == "<", let end = specialMarkerEnd(s, from: i) {
-                emit(i, end)
-                i = end
-                continue
-            }
-            if c.properties.isIdeographic {
+            case .ideograph:
                 emit(i, i + 1)
                 i += 1
-                continue
-            }
-            if isWordScalar(c) {
-                var j = i
-                while j < s.count, isWordScalar(s[j]), !s[j].properties.isIdeographic { j += 1 }
+            case .word:
+                var j = i + 1
+                while j < s.count, kind(s[j]) == .word { j += 1 }
                 var k = i
                 while k < j {
                     let e = min(k + 4, j)
@@ -72,17 +84,16 @@ public enum TokenCounter {
                     k = e
                 }
                 i = j
-                continue
+            case .other:
+                if c == "<", let end = specialMarkerEnd(s, from: i) {
+                    emit(i, end)
+                    i = end
+                } else {
+                    emit(i, i + 1)
+                    i += 1
+                }
             }
-            emit(i, i + 1)
-            i += 1
         }
-    }
-
-    static func isWordScalar(_ c: Unicode.Scalar) -> Bool {
-        if c == "_" { return true }
-        let p = c.properties
-        return p.isAlphabetic || p.numericType != nil || p.generalCategory == .nonspacingMark
     }
 
     /// End offset (exclusive) of a `<|name|>` marker starting at `i`, if there is one.
@@ -90,7 +101,7 @@ public enum TokenCounter {
         guard i + 1 < s.count, s[i + 1] == "|" else { return nil }
         var j = i + 2
         while j + 1 < s.count, j - i < 40 {
-            if s[j].properties.isWhitespace { return nil }
+            if kind(s[j]) == .space { return nil }
             if s[j] == "|", s[j + 1] == ">" { return j > i + 2 ? j + 2 : nil }
             j += 1
         }

@@ -15,7 +15,18 @@
 //   loss(e) = L∞ + (ln V − L∞)·(1 − r)^e,  r = clamp(0.35 · learningRate/1e-5 · learningRateMultiplier, 0.02, 0.9)
 // which strictly decreases with e and is fully deterministic.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Why training data or a stored adapter was rejected. `line` is 1-based when known.
 public struct AdapterTrainingError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -78,7 +78,11 @@ public final class Node {
     private var traceSocket: Socket?
     private let signalFd: Int32
     private var running = true
-    private let encoder: TraceEncoder
+    private var encoder: TraceEncoder
+    /// Trace records are batched and pushed at most every `traceFlushIntervalNs` (or at 256 KiB), so the journal
+    /// costs the hot path one message per interval rather than one per hop.
+    private var traceFlushDueNs: UInt64 = 0
+    public static let traceFlushIntervalNs: UInt64 = 5_000_000
     private var traceBatch: [UInt8] = []
     private var traceDropped = 0
     private var timers = TimerHeap()
@@ -88,6 +92,9 @@ public final class Node {
     private var knownKeys: [String: String] = [:]
     private var refusalLog: [String: (lastMs: UInt64, count: Int)] = [:]
     public var logPrefix: String
+    /// Red-team wiretap: when settings.wiretap is "1", every frame this node sends or receives on its service and
+    /// upstream links is appended, exactly as the node process sees it, to RUN_DIR/wiretap/NODE.frames.
+    private var wiretap: FileHandle?
 
     public init(manifestPath: String, nodeName: String) throws {
         // Block termination signals before libzmq starts its threads, so they arrive on our signalfd.
@@ -108,6 +115,13 @@ public final class Node {
         for n in manifest.nodes { knownKeys[n.curvePublicKey] = n.name }
         knownKeys[manifest.operatorPublicKey] = "operator"
 
+        if me.settings["wiretap"] == "1" {
+            let dir = manifest.runDirectory + "/wiretap"
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = dir + "/\(me.name).frames"
+            FileManager.default.createFile(atPath: path, contents: nil)
+            wiretap = FileHandle(forWritingAtPath: path)
+        }
         context = try Context(ioThreads: 1)
         // The ZAP handler must be bound before any CURVE server socket accepts a connection.
         zapSocket = try Socket(context: context, type: .router)
@@ -202,6 +216,7 @@ public final class Node {
         if r.lamport == 0 { r.lamport = lamport }
         let line = encoder.encode(r)
         if let sink = localTraceSink { sink(line); return }
+        if traceBatch.isEmpty { traceFlushDueNs = SimClock.monotonicNanoseconds() + Node.traceFlushIntervalNs }
         traceBatch.append(contentsOf: line)
         traceBatch.append(10)
         if traceBatch.count > 256 * 1024 { flushTrace() }
@@ -211,6 +226,11 @@ public final class Node {
         guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(keepingCapacity: true); return }
         do { try s.send([traceBatch]) } catch { traceDropped += 1 }
         traceBatch.removeAll(keepingCapacity: true)
+    }
+
+    private func tap(_ direction: String, _ peer: String, _ bytes: [UInt8]) {
+        guard let w = wiretap else { return }
+        w.write(Data("\(direction) \(peer) \(bytes.count)\n".utf8) + Data(bytes) + Data([10]))
     }
 
     public func peerAccount(_ peer: String) -> String {
@@ -235,6 +255,7 @@ public final class Node {
         lamport += 1
         e.lamport = lamport
         let bytes = e.encode()
+        tap("send", peer, bytes)
         let sentNs = SimClock.monotonicNanoseconds()
         let sentWallMs = SimClock.unixMilliseconds()
         var ok = true
@@ -307,20 +328,32 @@ public final class Node {
         trace(r)
         log("started (pid \(getpid()), control \(me.controlEndpoint)\(me.serviceEndpoint.map { ", service \($0)" } ?? ""))")
         role.start(node: self)
+        var targets: [PollTarget] = []
+        var kinds: [Int] = []
+        var upstreamList: [(key: String, value: Socket)] = []
+        var pollSetSize = -1
         while running {
-            var targets: [PollTarget] = [.socket(zapSocket), .socket(controlSocket), .fd(signalFd)]
-            var kinds: [Int] = [0, 1, 2]
-            if let s = serviceSocket { targets.append(.socket(s)); kinds.append(3) }
-            let upstreamList = Array(upstreams)
-            for (i, u) in upstreamList.enumerated() { targets.append(.socket(u.value)); kinds.append(100 + i) }
-            for (i, m) in monitors.enumerated() { targets.append(.socket(m.0)); kinds.append(10_000 + i) }
-            for (i, x) in extraSockets.enumerated() { targets.append(.socket(x.0)); kinds.append(20_000 + i) }
+            // The poll set changes only when a role binds another socket; rebuild it then, not every iteration.
+            let size = upstreams.count + monitors.count + extraSockets.count + (serviceSocket == nil ? 0 : 1)
+            if size != pollSetSize {
+                pollSetSize = size
+                targets = [.socket(zapSocket), .socket(controlSocket), .fd(signalFd)]
+                kinds = [0, 1, 2]
+                if let s = serviceSocket { targets.append(.socket(s)); kinds.append(3) }
+                upstreamList = upstreams.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+                for (i, u) in upstreamList.enumerated() { targets.append(.socket(u.value)); kinds.append(100 + i) }
+                for (i, m) in monitors.enumerated() { targets.append(.socket(m.0)); kinds.append(10_000 + i) }
+                for (i, x) in extraSockets.enumerated() { targets.append(.socket(x.0)); kinds.append(20_000 + i) }
+            }
             var timeout = 1000
             if let due = timers.nextDueNs {
                 let now = SimClock.monotonicNanoseconds()
                 timeout = due <= now ? 0 : min(1000, Int((due - now) / 1_000_000) + 1)
             }
-            if !traceBatch.isEmpty { timeout = 0 }
+            if !traceBatch.isEmpty {
+                let now = SimClock.monotonicNanoseconds()
+                timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int((traceFlushDueNs - now) / 1_000_000) + 1)
+            }
             let ready: [Bool]
             do { ready = try Poller.poll(targets, timeoutMs: timeout) } catch {
                 log("poll failed: \(error)"); break
@@ -345,7 +378,7 @@ public final class Node {
             let now = SimClock.monotonicNanoseconds()
             var fired = 0
             while let token = timers.popDue(nowNs: now), fired < 10_000 { role.timerFired(token, node: self); fired += 1 }
-            flushTrace()
+            if !traceBatch.isEmpty && SimClock.monotonicNanoseconds() >= traceFlushDueNs { flushTrace() }
         }
         role.stop(node: self)
         var s = TraceRecord(event: .stop)
@@ -459,6 +492,7 @@ public final class Node {
                 trace(r)
                 continue
             }
+            tap("recv", peer, m.frames[1])
             guard let (e, header) = decode(m.frames[1], peer: peer, link: .service) else { continue }
             noteReceive(e, bytes: m.frames[1].count, peer: peer)
             role.receive(e, routingHeader: header, from: peer, link: .service, node: self)
@@ -479,6 +513,7 @@ public final class Node {
                 trace(r)
                 continue
             }
+            tap("recv", peer, m.frames[0])
             guard let (e, header) = decode(m.frames[0], peer: peer, link: .upstream(peer)) else { continue }
             noteReceive(e, bytes: m.frames[0].count, peer: peer)
             role.receive(e, routingHeader: header, from: peer, link: .upstream(peer), node: self)

@@ -30,20 +30,21 @@ public struct TraceRecord: Sendable {
 }
 
 /// Encodes records for one node; the collector appends them verbatim.
-public struct TraceEncoder: Sendable {
+public struct TraceEncoder {
     public let node: String
     public let role: String
     public let account: String
     public let accountKind: String
+    private var secondCache: (second: UInt64, prefix: String) = (0, "")
 
     public init(node: String, role: String, account: String, accountKind: String) {
         self.node = node; self.role = role; self.account = account; self.accountKind = accountKind
     }
 
-    public func encode(_ r: TraceRecord) -> [UInt8] {
+    public mutating func encode(_ r: TraceRecord) -> [UInt8] {
         let wall = r.wallMs != 0 ? r.wallMs : SimClock.unixMilliseconds()
         var j = JSONLine()
-        j.string("ts", SimClock.iso8601(unixMs: wall))
+        j.string("ts", SimClock.iso8601Fast(unixMs: wall, cache: &secondCache))
         j.uint("wallMs", wall)
         j.uint("monoNs", r.monoNs != 0 ? r.monoNs : SimClock.monotonicNanoseconds())
         j.string("node", node)

@@ -20,17 +20,25 @@ public final class ClientRole: NodeRole {
         let sentNs: UInt64
         let token: UInt64
     }
-    struct Bench {
+    /// A class, so recording a completion does not copy the latency arrays.
+    final class Bench {
         let request: ControlRequest
         let total: Int
         let window: Int
         let modelId: String
         let body: [UInt8]
+        let deadlineMs: UInt64
         var sent = 0
         var done = 0
         var errors: [String: Int] = [:]
         var latenciesNs: [UInt64] = []
+        /// Time to every answer, success or error (the kill -9 test checks each ends within its deadline).
+        var endNs: [UInt64] = []
         var startedNs: UInt64 = 0
+        init(request: ControlRequest, total: Int, window: Int, modelId: String, body: [UInt8], deadlineMs: UInt64) {
+            self.request = request; self.total = total; self.window = window; self.modelId = modelId; self.body = body
+            self.deadlineMs = deadlineMs
+        }
     }
 
     private let endpoint: String
@@ -88,7 +96,8 @@ public final class ClientRole: NodeRole {
             let window = max(1, min(1024, args["window"]?.intValue ?? 1))
             let modelId = args["modelId"]?.stringValue ?? "amazon.titan-text-express-v1"
             let body = Array((args["body"]?.stringValue ?? #"{"inputText":"hello"}"#).utf8)
-            var b = Bench(request: request, total: total, window: window, modelId: modelId, body: body)
+            let deadline = UInt64(max(1, args["deadlineMs"]?.intValue ?? Int(ClientRole.defaultDeadlineMs)))
+            let b = Bench(request: request, total: total, window: window, modelId: modelId, body: body, deadlineMs: deadline)
             b.latenciesNs.reserveCapacity(total)
             b.startedNs = SimClock.monotonicNanoseconds()
             bench = b
@@ -99,10 +108,9 @@ public final class ClientRole: NodeRole {
     }
 
     private func pumpBench(node: Node) {
-        while var b = bench, b.sent < b.total, b.sent - b.done < b.window {
+        while let b = bench, b.sent < b.total, b.sent - b.done < b.window {
             b.sent += 1
-            bench = b
-            _ = send(modelId: b.modelId, body: b.body, headers: [:], path: nil, deadlineMs: ClientRole.defaultDeadlineMs,
+            _ = send(modelId: b.modelId, body: b.body, headers: [:], path: nil, deadlineMs: b.deadlineMs,
                      options: [:], origin: .bench, node: node)
         }
     }
@@ -125,6 +133,9 @@ public final class ClientRole: NodeRole {
             type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: SimIds.traceparent(),
             source: node.address, destination: frontend, deadlineUnixMs: SimClock.unixMilliseconds() + deadlineMs)
         if let claims = claimsProvider?(options) { e.claims = claims }
+        if let wrong = options["misroute"] {  // red-team knob: address the sealed request to another node
+            e.destination = NodeAddress(node: wrong, account: node.peerAccount(wrong))
+        }
         do {
             e.body = try session.seal(http.encode(), routingHeader: e.routingHeader)
         } catch {
@@ -170,13 +181,13 @@ public final class ClientRole: NodeRole {
                 r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "reject"
                 r.reason = "response failed end-to-end verification: \(error)"
                 node.trace(r)
-                complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("The response failed end-to-end verification.")), node: node)
+                complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("The response failed end-to-end verification.")), sentNs: p.sentNs, node: node)
             }
         case .error:
             let b = (try? ErrorBody.decode(envelope.body)) ?? ErrorBody(errorType: "InternalServerException", message: "malformed error", httpStatus: 500)
             complete(p.origin, requestId: p.requestId, result: .failure(BedrockError(b.errorType, b.httpStatus, b.message)), sentNs: p.sentNs, node: node)
         default:
-            complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("unexpected \(envelope.type)")), node: node)
+            complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("unexpected \(envelope.type)")), sentNs: p.sentNs, node: node)
         }
     }
 
@@ -186,7 +197,7 @@ public final class ClientRole: NodeRole {
         r.messageId = messageId; r.requestId = p.requestId; r.decision = "timeout"; r.reason = "no answer within the deadline"
         node.trace(r)
         complete(p.origin, requestId: p.requestId, result: .failure(BedrockError("ModelTimeoutException", 408,
-            "No response was received within the request deadline.")), node: node)
+            "No response was received within the request deadline.")), sentNs: p.sentNs, node: node)
     }
 
     private func complete(_ origin: Origin, requestId: String, result: Result<HTTPResponse, BedrockError>, sentNs: UInt64 = 0, node: Node) {
@@ -208,19 +219,19 @@ public final class ClientRole: NodeRole {
             }
             node.replyControl(request, json: reply)
         case .bench:
-            guard var b = bench else { return }
+            guard let b = bench else { return }
             b.done += 1
+            b.endNs.append(sentNs == 0 ? 0 : SimClock.monotonicNanoseconds() - sentNs)
             switch result {
             case .success(let r) where r.status == 200: b.latenciesNs.append(SimClock.monotonicNanoseconds() - sentNs)
             case .success(let r): b.errors[BedrockError.from(r)?.errorType ?? "HTTP\(r.status)", default: 0] += 1
             case .failure(let e): b.errors[e.errorType, default: 0] += 1
             }
-            bench = b
             if b.done == b.total {
                 let elapsed = SimClock.monotonicNanoseconds() - b.startedNs
                 node.replyControl(b.request, json: [
                     "completed": b.done, "elapsedNs": Int(elapsed), "errors": b.errors,
-                    "latenciesNs": b.latenciesNs.map { Int($0) },
+                    "latenciesNs": b.latenciesNs.map { Int($0) }, "maxEndNs": Int(b.endNs.max() ?? 0),
                 ])
                 bench = nil
             } else {

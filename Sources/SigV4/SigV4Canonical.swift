@@ -27,26 +27,55 @@ public enum SigV4Canonical {
         case .s3:
             return rawPath.isEmpty ? "/" : rawPath
         case .standard:
-            return percentEncode(normalizePath(rawPath), keepSlash: true)
+            var path = rawPath
+            return path.withUTF8 { bytes in
+                String(decoding: normalized(bytes, encode: true), as: UTF8.self)
+            }
         }
     }
 
     /// RFC 3986 §5.2.4 dot-segment removal plus collapsing of empty segments, exactly as botocore's
     /// `remove_dot_segments` (AWS services other than S3 require both). An empty path becomes `/`.
+    /// Works on bytes: `%2E%2E` is not a dot segment, as in botocore.
     public static func normalizePath(_ path: String) -> String {
-        if path.isEmpty { return "/" }
-        var output: [Substring] = []
-        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if segment == "." { continue }
-            if segment == ".." {
-                if !output.isEmpty { output.removeLast() }
+        var path = path
+        return path.withUTF8 { String(decoding: normalized($0, encode: false), as: UTF8.self) }
+    }
+
+    private static func normalized(_ p: UnsafeBufferPointer<UInt8>, encode: Bool) -> [UInt8] {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        if p.isEmpty { return [slash] }
+        var segments: [Range<Int>] = []
+        segments.reserveCapacity(8)
+        var i = 0
+        while i < p.count {
+            if p[i] == slash { i += 1; continue }
+            var j = i
+            while j < p.count && p[j] != slash { j += 1 }
+            if j - i == 1 && p[i] == dot {
+                // "." segment: dropped
+            } else if j - i == 2 && p[i] == dot && p[i + 1] == dot {
+                if !segments.isEmpty { segments.removeLast() }
             } else {
-                output.append(segment)
+                segments.append(i..<j)
+            }
+            i = j
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(p.count + p.count / 2 + 2)
+        if p[0] == slash { out.append(slash) }
+        for (index, range) in segments.enumerated() {
+            if index > 0 { out.append(slash) }
+            for b in p[range] {
+                if !encode || isUnreserved(b) {
+                    out.append(b)
+                } else {
+                    appendEscaped(b, to: &out)
+                }
             }
         }
-        let first = path.hasPrefix("/") ? "/" : ""
-        let last = path.hasSuffix("/") && !output.isEmpty ? "/" : ""
-        return first + output.joined(separator: "/") + last
+        if p[p.count - 1] == slash && !segments.isEmpty { out.append(slash) }
+        return out
     }
 
     // MARK: Query
@@ -58,14 +87,14 @@ public enum SigV4Canonical {
     public static func canonicalQuery(_ rawQuery: String) -> String {
         if rawQuery.isEmpty { return "" }
         var pairs: [(key: String, value: String)] = []
-        for component in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let key: Substring, value: Substring
-            if let eq = component.firstIndex(of: "=") {
+        for component in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let key: Substring.UTF8View.SubSequence, value: Substring.UTF8View.SubSequence
+            if let eq = component.firstIndex(of: UInt8(ascii: "=")) {
                 key = component[..<eq]
                 value = component[component.index(after: eq)...]
             } else {
                 key = component
-                value = ""
+                value = component[component.endIndex...]
             }
             pairs.append((percentEncode(percentDecode(key), keepSlash: false),
                           percentEncode(percentDecode(value), keepSlash: false)))
@@ -186,8 +215,6 @@ public enum SigV4Canonical {
         b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == 0x0b || b == 0x0c
     }
 
-    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
-
     /// Percent-encodes every byte outside the RFC 3986 unreserved set (and `/` when `keepSlash`),
     /// with uppercase hex, as AWS's `UriEncode` specifies. A `%` is encoded too (hence `%253A`).
     static func percentEncode<S: StringProtocol>(_ text: S, keepSlash: Bool) -> String {
@@ -196,23 +223,33 @@ public enum SigV4Canonical {
     }
 
     static func percentEncode(_ bytes: [UInt8], keepSlash: Bool) -> String {
+        if bytes.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 3)
         for b in bytes {
             if isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) {
                 out.append(b)
             } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(upperHex[Int(b >> 4)])
-                out.append(upperHex[Int(b & 0x0f)])
+                appendEscaped(b, to: &out)
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends `%XY` (uppercase hex).
+    @inline(__always)
+    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        @inline(__always) func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? UInt8(ascii: "0") + n : UInt8(ascii: "A") + n - 10 }
+        out.append(UInt8(ascii: "%"))
+        out.append(hexDigit(b >> 4))
+        out.append(hexDigit(b & 0x0f))
+    }
+
     /// `%XY` → byte; a `%` not followed by two hex digits stays literal; `+` stays `+`.
-    static func percentDecode(_ text: Substring) -> [UInt8] {
-        let b = Array(text.utf8)
+    static func percentDecode(_ text: some Collection<UInt8>) -> [UInt8] {
+        let b = Array(text)
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
         var i = 0

@@ -83,9 +83,30 @@ func asciiLower(_ byte: UInt8) -> UInt8 {
 }
 
 func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
-    let a = a.utf8, b = b.utf8
-    guard a.count == b.count else { return false }
-    return zip(a, b).allSatisfy { asciiLower($0) == asciiLower($1) }
+    guard a.utf8.count == b.utf8.count else { return false }
+    var a = a, b = b
+    return a.withUTF8 { pa in
+        b.withUTF8 { pb in
+            for i in 0..<pa.count where asciiLower(pa[i]) != asciiLower(pb[i]) { return false }
+            return true
+        }
+    }
+}
+
+/// Splits on one ASCII byte without Character (grapheme) processing.
+func splitASCII(_ text: String, separator: UInt8, omittingEmpty: Bool) -> [String] {
+    var text = text
+    return text.withUTF8 { buffer in
+        var parts: [String] = []
+        var start = 0
+        for i in 0...buffer.count where i == buffer.count || buffer[i] == separator {
+            if !(omittingEmpty && i == start) {
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
+            }
+            start = i + 1
+        }
+        return parts
+    }
 }
 
 func asciiLowercased(_ s: String) -> String {

@@ -202,16 +202,18 @@ public struct SigV4Verifier: Sendable {
         }
 
         // 5. Clock skew (AWS wording: "Signature expired: <date> is now earlier than <now-5m> (<now> - 5 min.)").
-        let skewText = allowedClockSkewSeconds % 60 == 0 ? "\(allowedClockSkewSeconds / 60) min." : "\(allowedClockSkewSeconds) sec."
+        func skewText() -> String {
+            allowedClockSkewSeconds % 60 == 0 ? "\(allowedClockSkewSeconds / 60) min." : "\(allowedClockSkewSeconds) sec."
+        }
         if signedAt < now - allowedClockSkewSeconds {
             return .failure(.invalidSignature(.signatureExpired,
                 "Signature expired: \(amzDate) is now earlier than \(SigV4Date.amzDate(epochSeconds: now - allowedClockSkewSeconds)) "
-                    + "(\(SigV4Date.amzDate(epochSeconds: now)) - \(skewText))"))
+                    + "(\(SigV4Date.amzDate(epochSeconds: now)) - \(skewText()))"))
         }
         if signedAt > now + allowedClockSkewSeconds {
             return .failure(.invalidSignature(.signatureNotYetCurrent,
                 "Signature not yet current: \(amzDate) is still later than \(SigV4Date.amzDate(epochSeconds: now + allowedClockSkewSeconds)) "
-                    + "(\(SigV4Date.amzDate(epochSeconds: now)) + \(skewText))"))
+                    + "(\(SigV4Date.amzDate(epochSeconds: now)) + \(skewText()))"))
         }
 
         // 6. Access key and session token.
@@ -280,26 +282,46 @@ struct ParsedAuthorization {
     var signature: String
 
     static func parse(_ header: String, request: SigV4Request) -> Result<ParsedAuthorization, SigV4Failure> {
-        let prefix = SigV4Canonical.algorithm + " "
         var credential: String?, signedHeaders: String?, signature: String?
-        if header.hasPrefix(prefix) {
-            let rest = header.dropFirst(prefix.count)
-            for rawComponent in rest.split(separator: ",", omittingEmptySubsequences: true) {
-                let component = String(rawComponent).trimmingASCIIWhitespace()
-                if component.isEmpty { continue }
-                guard let eq = component.firstIndex(of: "=") else {
-                    return .failure(.incomplete(.malformedAuthorization,
-                        "'\(component)' not a valid key=value pair (missing equal-sign) in Authorization header: '\(header)'."))
-                }
-                let key = String(component[..<eq])
-                let value = String(component[component.index(after: eq)...])
-                switch key {
-                case "Credential": credential = value
-                case "SignedHeaders": signedHeaders = value
-                case "Signature": signature = value
-                default: continue
-                }
+        var malformedComponent: String?
+        // Byte-level scan: Character-based String splitting costs microseconds on this hot path.
+        var text = header
+        text.withUTF8 { buffer in
+            let prefix = SigV4Canonical.algorithm.utf8
+            guard buffer.count > prefix.count, buffer.starts(with: prefix), buffer[prefix.count] == UInt8(ascii: " ") else { return }
+            func slice(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) }
+            func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+                guard range.count == literal.utf8CodeUnitCount else { return false }
+                let bytes = literal.utf8Start
+                for (k, i) in range.enumerated() where buffer[i] != bytes[k] { return false }
+                return true
             }
+            var i = prefix.count + 1
+            while i < buffer.count {
+                var end = i
+                while end < buffer.count && buffer[end] != UInt8(ascii: ",") { end += 1 }
+                var lo = i, hi = end
+                while lo < hi && SigV4Canonical.isWhitespace(buffer[lo]) { lo += 1 }
+                while hi > lo && SigV4Canonical.isWhitespace(buffer[hi - 1]) { hi -= 1 }
+                if lo < hi {
+                    guard let eq = (lo..<hi).first(where: { buffer[$0] == UInt8(ascii: "=") }) else {
+                        malformedComponent = slice(lo..<hi)
+                        return
+                    }
+                    if equals(lo..<eq, "Credential") {
+                        credential = slice((eq + 1)..<hi)
+                    } else if equals(lo..<eq, "SignedHeaders") {
+                        signedHeaders = slice((eq + 1)..<hi)
+                    } else if equals(lo..<eq, "Signature") {
+                        signature = slice((eq + 1)..<hi)
+                    }
+                }
+                i = end + 1
+            }
+        }
+        if let malformedComponent {
+            return .failure(.incomplete(.malformedAuthorization,
+                "'\(malformedComponent)' not a valid key=value pair (missing equal-sign) in Authorization header: '\(header)'."))
         }
         // AWS lists everything that is missing in one message, ending with the header as received.
         var missing: [String] = []
@@ -315,12 +337,12 @@ struct ParsedAuthorization {
         guard let credential, let signedHeaders, let signature else {
             return .failure(.incomplete(.malformedAuthorization, "Authorization=\(header)"))
         }
-        let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts = splitASCII(credential, separator: UInt8(ascii: "/"), omittingEmpty: false)
         guard parts.count == 5, !parts[0].isEmpty else {
             return .failure(.incomplete(.malformedCredential,
                 "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '\(credential)'"))
         }
-        let names = signedHeaders.split(separator: ";", omittingEmptySubsequences: true).map { String($0) }
+        let names = splitASCII(signedHeaders, separator: UInt8(ascii: ";"), omittingEmpty: true)
         return .success(ParsedAuthorization(credentialParts: parts, signedHeaders: signedHeaders,
                                             signedHeaderNames: names, signature: signature))
     }

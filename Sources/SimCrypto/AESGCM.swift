@@ -53,12 +53,12 @@ public final class AES256GCM {
                     keyed = true
                     var length: Int32 = 0
                     if !aad.isEmpty {
-                        guard EVP_EncryptUpdate(ctx, nil, &length, aad.bindMemory(to: UInt8.self).baseAddress, Int32(aad.count)) == 1
+                        guard EVP_EncryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
                         else { throw CryptoError.openSSL(operation) }
                     }
                     var written = 0
                     if !plain.isEmpty {
-                        guard EVP_EncryptUpdate(ctx, out.baseAddress, &length, plain.bindMemory(to: UInt8.self).baseAddress, Int32(plain.count)) == 1
+                        guard EVP_EncryptUpdate(ctx, out.baseAddress, &length, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(plain.count)) == 1
                         else { throw CryptoError.openSSL(operation) }
                         written = Int(length)
                     }
@@ -102,12 +102,12 @@ public final class AES256GCM {
                     keyed = true
                     var length: Int32 = 0
                     if !aad.isEmpty {
-                        guard EVP_DecryptUpdate(ctx, nil, &length, aad.bindMemory(to: UInt8.self).baseAddress, Int32(aad.count)) == 1
+                        guard EVP_DecryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
                         else { return false }
                     }
                     var written = 0
                     if !cipher.isEmpty {
-                        guard EVP_DecryptUpdate(ctx, out.baseAddress, &length, cipher.bindMemory(to: UInt8.self).baseAddress, Int32(cipher.count)) == 1
+                        guard EVP_DecryptUpdate(ctx, out.baseAddress, &length, cipher.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(cipher.count)) == 1
                         else { return false }
                         written = Int(length)
                     }

@@ -7,18 +7,33 @@ func withBytes<C: Collection<UInt8>, R>(_ bytes: C, _ body: (UnsafeRawBufferPoin
     return try Array(bytes).withUnsafeBytes(body)
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
 /// Lowercase hex of `bytes` (e.g. `[0xab, 0x01]` → `"ab01"`).
 public func hexString(_ bytes: some Collection<UInt8>) -> String {
-    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }  // '0'... / 'a'-10...
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
         var i = 0
         for byte in bytes {
-            buffer[i] = hexDigits[Int(byte >> 4)]
-            buffer[i + 1] = hexDigits[Int(byte & 0x0f)]
+            buffer[i] = digit(byte >> 4)
+            buffer[i + 1] = digit(byte & 0x0f)
             i += 2
         }
         return i
+    }
+}
+
+/// Non-generic fast path for arrays (generic code is not specialised across module boundaries).
+public func hexString(_ bytes: [UInt8]) -> String {
+    bytes.withUnsafeBufferPointer { hexString(buffer: $0) }
+}
+
+func hexString(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
+    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+        for i in 0..<bytes.count {
+            buffer[2 * i] = digit(bytes[i] >> 4)
+            buffer[2 * i + 1] = digit(bytes[i] & 0x0f)
+        }
+        return bytes.count * 2
     }
 }
 

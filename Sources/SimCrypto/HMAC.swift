@@ -16,6 +16,13 @@ public enum HMACSHA256 {
         }
     }
 
+    /// Non-generic fast path for arrays.
+    public static func authenticate(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        key.withUnsafeBytes { keyBytes in
+            message.withUnsafeBytes { authenticate(key: keyBytes, message: $0) }
+        }
+    }
+
     /// Same, for a key that is a UTF-8 string and a message that is a UTF-8 string (SigV4 `HMAC(key, "...")`).
     public static func authenticate(key: [UInt8], message: String) -> [UInt8] {
         var message = message
@@ -32,13 +39,19 @@ public enum HMACSHA256 {
     }
 
     static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
+        // EVP_MAC_init treats a NULL key as "keep the previous key", so an empty key must still point somewhere.
+        guard let keyBase = key.baseAddress, !key.isEmpty else {
+            var zero: UInt8 = 0
+            return withUnsafeBytes(of: &zero) { authenticate(keyPointer: $0.baseAddress!, keyCount: 0, message: message) }
+        }
+        return authenticate(keyPointer: keyBase, keyCount: key.count, message: message)
+    }
+
+    private static func authenticate(keyPointer: UnsafeRawPointer, keyCount: Int, message: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
             var length = 0
-            // EVP_MAC_init rejects a NULL key pointer even for length 0, so point an empty key at a dummy byte.
-            var empty: UInt8 = 0
-            let keyPointer = key.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafePointer(to: &empty) { $0 }
             if let ctx = ThreadContexts.hmacSHA256.get(),
-               EVP_MAC_init(ctx, keyPointer, key.count, nil) == 1,
+               EVP_MAC_init(ctx, keyPointer.assumingMemoryBound(to: UInt8.self), keyCount, nil) == 1,
                message.isEmpty || EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
                EVP_MAC_final(ctx, out.baseAddress, &length, byteCount) == 1, length == byteCount {
                 initialized = byteCount

@@ -10,6 +10,21 @@ public enum SHA256Digest {
         withBytes(bytes) { hash(raw: $0) }
     }
 
+    /// Non-generic fast path for arrays.
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { hash(raw: $0) }
+    }
+
+    /// Hex digest of an array (non-generic fast path).
+    public static func hexDigest(_ bytes: [UInt8]) -> String {
+        hexString(hash(bytes))
+    }
+
+    /// Hex digest of a string's UTF-8 bytes.
+    public static func hexDigest(utf8 string: String) -> String {
+        hexString(hash(utf8: string))
+    }
+
     /// The digest of a string's UTF-8 bytes (no intermediate array).
     public static func hash(utf8 string: String) -> [UInt8] {
         var string = string

@@ -33,10 +33,13 @@ struct Up: ParsableCommand {
     @OptionGroup var options: RunOptions
     @Flag(help: "Set every model's latency to zero (tests, benchmarks).") var zeroLatency = false
     @Option(help: "How long to wait for every node to answer its health check, in ms.") var healthTimeoutMs = 20_000
+    @Option(help: "Record every frame this node sees to RUN_DIR/wiretap/NODE.frames (repeatable; 'all' for every node).")
+    var wiretap: [String] = []
 
     func run() throws {
         try runCLI {
-            let r = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency, healthTimeoutMs: healthTimeoutMs))
+            let r = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency,
+                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap)))
             print("run \(r.manifest.runId) is up: \(r.manifest.nodes.count) nodes healthy in \(Int(r.elapsedMs)) ms")
             print("  run directory  \(options.run.path)")
             print("  logs           \(options.run.logsPath)/NODE.log")

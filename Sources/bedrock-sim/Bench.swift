@@ -36,7 +36,9 @@ struct Bench: ParsableCommand {
         if let e = reply["error"] as? String { throw CLIError("bench: \(e)") }
         let lat = (reply["latenciesNs"] as? [NSNumber] ?? []).map { $0.uint64Value }
         let elapsed = (reply["elapsedNs"] as? NSNumber)?.doubleValue ?? 1
-        let errors = (reply["errors"] as? [String: NSNumber] ?? [:]).values.reduce(0) { $0 + $1.intValue }
+        let errorTypes = reply["errors"] as? [String: NSNumber] ?? [:]
+        let errors = errorTypes.values.reduce(0) { $0 + $1.intValue }
+        if errors > 0 { print("  (window \(window): errors \(errorTypes.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")))") }
         var h = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         for l in lat { _ = h.record(max(1, l / 1000)) }
         return Figures(rps: Double(lat.count + errors) / (elapsed / 1e9), p50: Double(h.valueAtPercentile(50)),

@@ -13,6 +13,8 @@ struct LaunchOptions {
     var zeroLatency = false
     var healthTimeoutMs = 20_000
     var settings: [String: String] = [:]
+    /// Nodes whose frames are recorded to RUN_DIR/wiretap (red-team and test use).
+    var wiretap: Set<String> = []
 }
 
 struct LaunchResult {
@@ -114,6 +116,7 @@ enum Launcher {
                 settings["e2ePublicKey"] = hexString(e2e.publicKey)
                 frontendKeys[n.name] = settings["e2ePublicKey"]
             }
+            if options.wiretap.contains(n.name) || options.wiretap.contains("all") { settings["wiretap"] = "1" }
             if n.role == "model-provider" {
                 // It has no link anywhere; it dials its provider's escrow hosts so their refusal is observable.
                 connects = topology.nodes.filter { $0.role == "escrow-host" && $0.account.provider == n.account.provider }.map(\.name)
@@ -149,7 +152,7 @@ enum Launcher {
     /// Removes what an earlier, stopped run left in the directory.
     static func clean(_ run: RunDirectory) throws {
         let fm = FileManager.default
-        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail"] {
+        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap"] {
             let p = run.path + "/" + item
             if fm.fileExists(atPath: p) { try fm.removeItem(atPath: p) }
         }

@@ -47,7 +47,7 @@ struct EvaluationTests {
         #expect(none.decision == .explicitlyDenied, "StringNotEquals is true when the key is absent, so a call without a guardrail is denied")
         #expect(none.blockedBy == [.identity])
         #expect(none.matchedStatements.map(\.sid) == ["AllowClaude", "RequireGuardrail"])
-        #expect(none.explanation.contains("explicit Deny in identityPolicies[1] statement 0 (Sid \"RequireGuardrail\")"))
+        #expect(none.explanation.contains("Explicit Deny in identityPolicies[1] statement 0 (Sid \"RequireGuardrail\")"))
         #expect(none.explanation.contains("bedrock:GuardrailIdentifier is not in the request context (a negated operator is true when the key is absent)"))
 
         let other = evaluate(request(context: ["bedrock:GuardrailIdentifier": "arn:aws:bedrock:us-east-1:111122223333:guardrail/abc123:2"]), identity: [allow, deny])
@@ -130,13 +130,15 @@ struct EvaluationTests {
         #expect(internet.decision == .explicitlyDenied, "aws:SourceVpce is absent on the public endpoint")
         #expect(internet.matchedStatements.last?.sid == "OnlyViaVpce")
         #expect(evaluate(request(context: ["aws:SourceVpce": "vpce-other"]), identity: [onlyViaEndpoint]).decision == .explicitlyDenied)
-        // With IfExists the absent key would NOT be denied: the classic mistake.
+        // Docs: "If you are using an "Effect": "Deny" element with a negated condition operator
+        // like StringNotEqualsIfExists, the request is still denied even if the tag is missing."
         let ifExists = try doc("""
         {"Version":"2012-10-17","Statement":[
           {"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"*"},
           {"Effect":"Deny","Action":"bedrock:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:SourceVpce":"vpce-0abc"}}}]}
         """)
-        #expect(evaluate(request(), identity: [ifExists]).decision == .allowed)
+        #expect(evaluate(request(), identity: [ifExists]).decision == .explicitlyDenied)
+        #expect(evaluate(request(context: ["aws:SourceVpce": "vpce-0abc"]), identity: [ifExists]).decision == .allowed)
     }
 
     // MARK: Cross-account

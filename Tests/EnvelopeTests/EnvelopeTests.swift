@@ -1,0 +1,160 @@
+import Envelope
+import SimCrypto
+import Testing
+
+@Suite("Envelope codec")
+struct EnvelopeCodecTests {
+    func sample() -> Envelope {
+        var e = Envelope(type: .invokeRequest, messageId: "client-a-1", requestId: "7d1b3d8e-0000-4000-8000-000000000001",
+                         traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                         source: NodeAddress(node: "client-a", account: "111111111111"),
+                         destination: NodeAddress(node: "runtime-frontend", account: "999999999999"),
+                         deadlineUnixMs: 1_700_000_000_000, lamport: 7, stamps: ["vpceId": "vpce-0123"], body: Array("sealed".utf8))
+        e.claims = ["accessKeyId": "AKIAEXAMPLE"]
+        return e
+    }
+
+    @Test func roundTrip() throws {
+        let e = sample()
+        let (d, header) = try Envelope.decode(e.encode())
+        #expect(d.type == .invokeRequest && d.messageId == e.messageId && d.requestId == e.requestId)
+        #expect(d.source == e.source && d.destination == e.destination && d.deadlineUnixMs == e.deadlineUnixMs)
+        #expect(d.lamport == 7 && d.stamps == ["vpceId": "vpce-0123"] && d.claims == ["accessKeyId": "AKIAEXAMPLE"])
+        #expect(d.body == e.body)
+        #expect(header == e.routingHeader)
+    }
+
+    @Test func hopPartIsNotInTheRoutingHeader() {
+        var a = sample(), b = sample()
+        b.lamport = 99
+        b.stamps["vpcId"] = "vpc-1"
+        #expect(a.routingHeader == b.routingHeader)
+        a.destination.node = "escrow-anthropic-1"
+        #expect(a.routingHeader != b.routingHeader)
+        a = sample(); a.claims["accessKeyId"] = "AKIAOTHER"
+        #expect(a.routingHeader != b.routingHeader)
+    }
+
+    @Test(arguments: [
+        ([UInt8](), "magic"),
+        (Array("XYZ".utf8) + [1, 1], "magic"),
+        (Array("BSE".utf8) + [2], "version"),
+        (Array("BSE".utf8) + [1, 200], "type"),
+        (Array("BSE".utf8) + [1, 1, 0], "deadline"),
+    ])
+    func malformedFramesAreRejectedWithTheField(bytes: [UInt8], field: String) {
+        #expect(throws: WireFormatError.self) { try Envelope.decode(bytes) }
+        do { _ = try Envelope.decode(bytes) } catch { #expect(error.field == field) }
+    }
+
+    @Test func everyTruncationIsAnErrorNotACrash() {
+        let bytes = sample().encode()
+        for n in 0..<bytes.count {
+            #expect(throws: WireFormatError.self) { try Envelope.decode(Array(bytes[0..<n])) }
+        }
+        #expect(throws: WireFormatError.self) { try Envelope.decode(bytes + [0]) }
+    }
+
+    @Test func oversizedLengthsAreRefusedBeforeAllocation() {
+        var bytes = sample().encode()
+        // The body length is the 4 bytes before the body: claim 4 GiB.
+        let bodyStart = bytes.count - 6
+        bytes[bodyStart - 4] = 0xff; bytes[bodyStart - 3] = 0xff; bytes[bodyStart - 2] = 0xff; bytes[bodyStart - 1] = 0xff
+        do { _ = try Envelope.decode(bytes); Issue.record("accepted a 4 GiB body") } catch {
+            #expect(error.field == "body")
+        }
+    }
+
+    @Test func randomGarbageNeverCrashes() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let n = Int.random(in: 0..<300, using: &rng)
+            var b = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if n > 4 { b[0] = 0x42; b[1] = 0x53; b[2] = 0x45; b[3] = 1 }
+            _ = try? Envelope.decode(b)
+        }
+    }
+
+    @Test func httpMessagesRoundTrip() throws {
+        let r = HTTPRequest(method: "POST", path: "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke", query: "a=b",
+                            headers: [HTTPHeader("Content-Type", "application/json")], body: Array(#"{"x":1}"#.utf8))
+        #expect(try HTTPRequest.decode(r.encode()) == r)
+        let s = HTTPResponse(status: 403, headers: [HTTPHeader("x-amzn-ErrorType", "AccessDeniedException")], body: [1, 2])
+        #expect(try HTTPResponse.decode(s.encode()) == s)
+        #expect(throws: WireFormatError.self) { try HTTPRequest.decode(Array(r.encode().dropLast())) }
+    }
+}
+
+@Suite("End-to-end seal")
+struct EndToEndSealTests {
+    let frontendKey: X25519PrivateKey
+    let header = Array("routing header".utf8)
+    init() throws { frontendKey = try X25519PrivateKey() }
+
+    @Test func clientAndFrontendAgree() throws {
+        let client = try ClientSealSession(frontendPublicKey: frontendKey.publicKey)
+        let frontend = FrontendSealSessions(staticKey: frontendKey)
+        let sealed = try client.seal(Array("prompt: the secret plan".utf8), routingHeader: header)
+        #expect(!sealed.containsSubsequence(Array("secret plan".utf8)))
+        let (plain, sid) = try frontend.open(sealed, routingHeader: header)
+        #expect(plain == Array("prompt: the secret plan".utf8))
+        let reply = try frontend.seal(Array("completion".utf8), sessionId: sid, routingHeader: header)
+        #expect(try client.open(reply, routingHeader: header) == Array("completion".utf8))
+    }
+
+    @Test func tamperedTruncatedMisroutedAndReplayedAreRejected() throws {
+        let client = try ClientSealSession(frontendPublicKey: frontendKey.publicKey)
+        let frontend = FrontendSealSessions(staticKey: frontendKey)
+        let sealed = try client.seal(Array("hello".utf8), routingHeader: header)
+        var tampered = sealed; tampered[tampered.count - 3] ^= 1
+        #expect(throws: SealError(.authenticationFailed, "request failed AES-256-GCM authentication (tampered, truncated or misrouted)")) {
+            try frontend.open(tampered, routingHeader: header)
+        }
+        #expect(throws: SealError.self) { try frontend.open(Array(sealed.prefix(30)), routingHeader: header) }
+        #expect(throws: SealError.self) { try frontend.open(Array(sealed.dropLast(5)), routingHeader: header) }
+        #expect(throws: SealError.self) { try frontend.open(sealed, routingHeader: Array("another destination".utf8)) }
+        _ = try frontend.open(sealed, routingHeader: header)
+        do { _ = try frontend.open(sealed, routingHeader: header); Issue.record("replay accepted") } catch {
+            #expect(error.kind == .replayed)
+        }
+    }
+
+    @Test func aSealForAnotherFrontendDoesNotOpen() throws {
+        let other = try X25519PrivateKey()
+        let client = try ClientSealSession(frontendPublicKey: other.publicKey)
+        let sealed = try client.seal([1, 2, 3], routingHeader: header)
+        #expect(throws: SealError.self) { try FrontendSealSessions(staticKey: frontendKey).open(sealed, routingHeader: header) }
+    }
+
+    @Test func noncesNeverRepeat() throws {
+        let client = try ClientSealSession(frontendPublicKey: frontendKey.publicKey)
+        var counters = Set<UInt64>()
+        for _ in 0..<500 {
+            let s = try SealedBody.decode(try client.seal([0], routingHeader: header))
+            #expect(counters.insert(s.counter).inserted)
+        }
+    }
+
+    @Test func replayWindowAcceptsOutOfOrderOnceAndRejectsOld() {
+        var w = ReplayWindow()
+        #expect(w.accept(5)); #expect(w.accept(3)); #expect(!w.accept(3)); #expect(!w.accept(5))
+        #expect(w.accept(5000)); #expect(!w.accept(5000 - ReplayWindow.size)); #expect(w.accept(4999)); #expect(!w.accept(0))
+    }
+
+    @Test func sessionTableIsBounded() throws {
+        let frontend = FrontendSealSessions(staticKey: frontendKey, capacity: 4)
+        for _ in 0..<10 {
+            let c = try ClientSealSession(frontendPublicKey: frontendKey.publicKey)
+            _ = try frontend.open(try c.seal([1], routingHeader: header), routingHeader: header)
+        }
+        #expect(frontend.count == 4)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        for i in 0...(count - needle.count) where self[i..<i + needle.count].elementsEqual(needle) { return true }
+        return false
+    }
+}

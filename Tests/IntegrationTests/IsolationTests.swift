@@ -1,0 +1,168 @@
+// Account boundaries and robustness, proven with real processes.
+import Envelope
+import Foundation
+import NodeRuntime
+import Testing
+import ZMQ
+
+@Suite("Isolation and robustness (real processes)", .serialized)
+struct IsolationTests {
+    @Test(.timeLimit(.minutes(3)))
+    func theEndpointNeverSeesThePromptButTheModelHostDoes() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up(["--zero-latency", "--wiretap", "vpce-a", "--wiretap", "escrow-anthropic-1", "--wiretap", "escrow-anthropic-2"]) else { return }
+        let marker = "CANARY-\(UInt64.random(in: 1_000_000...9_999_999))-PROMPT"
+        let body = #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":20,"messages":[{"role":"user","content":"\#(marker)"}]}"#
+        let r = run.invoke(model: claude, body: body)
+        run.check(r["status"] as? String == "ok", "invoke failed: \(r)")
+        let endpointBytes = FileManager.default.contents(atPath: run.runDir + "/wiretap/vpce-a.frames") ?? Data()
+        run.check(endpointBytes.count > 1000, "the endpoint wiretap recorded nothing (\(endpointBytes.count) bytes)")
+        run.check(endpointBytes.range(of: Data(marker.utf8)) == nil, "the PrivateLink endpoint could read the prompt")
+        // Positive control: the same wiretap on the model host (CURVE only, after the front end) does see it,
+        // so the check above would catch a leak.
+        let hostBytes = (FileManager.default.contents(atPath: run.runDir + "/wiretap/escrow-anthropic-1.frames") ?? Data())
+            + (FileManager.default.contents(atPath: run.runDir + "/wiretap/escrow-anthropic-2.frames") ?? Data())
+        run.check(hostBytes.range(of: Data(marker.utf8)) != nil, "positive control failed: the model host wiretap lacks the prompt")
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func noPromptOrCompletionIsRetainedAnywhereInTheRun() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up() else { return }
+        let marker = "RETENTION-CANARY-\(UInt64.random(in: 1_000_000...9_999_999))"
+        let r = run.invoke(model: claude, body: #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":30,"messages":[{"role":"user","content":"\#(marker) please"}]}"#)
+        run.check(r["status"] as? String == "ok", "invoke failed: \(r)")
+        let completion = ((r["body"] as? [String: Any])?["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+        run.check(completion.count > 10, "no completion text")
+        // A distinctive slice of the completion (it echoes prompt words, so take its tail).
+        let completionSlice = String(completion.suffix(24))
+        usleep(300_000)
+        var scanned = 0
+        let files = FileManager.default.enumerator(atPath: run.runDir)?.compactMap { $0 as? String } ?? []
+        for f in files {
+            var isDir: ObjCBool = false
+            let path = run.runDir + "/" + f
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+                  let data = FileManager.default.contents(atPath: path) else { continue }
+            scanned += 1
+            run.check(data.range(of: Data(marker.utf8)) == nil, "\(f) contains the prompt")
+            run.check(data.range(of: Data(completionSlice.utf8)) == nil, "\(f) contains the completion")
+        }
+        run.check(scanned >= 10, "scanned only \(scanned) files")
+        // The front end and the hosts hold no open file other than their log and the audit trail.
+        for name in ["runtime-frontend", "escrow-anthropic-1", "escrow-anthropic-2"] {
+            guard let pid = run.pid(of: name) else { continue }
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            for fd in fds {
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")) ?? ""
+                guard target.hasPrefix("/"), !target.hasPrefix("/dev/"), !target.hasPrefix("/proc/") else { continue }
+                run.check(target.hasSuffix(".log") || target.contains("/cloudtrail/"), "\(name) holds \(target) open")
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aKeyNotOnTheAllowListIsRefusedAndTraced() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up(), let frontend = run.node("runtime-frontend"), let endpoint = frontend.serviceEndpoint else { return }
+        // An outsider that knows the front end's public key (it is not secret) but holds no admitted key.
+        let context = try Context()
+        defer { context.terminate() }
+        let s = try Socket(context: context, type: .dealer)
+        defer { s.close() }
+        let keys = try ZMQ.curveKeypair()
+        try s.makeCurveClient(serverPublicKey: frontend.curvePublicKey, publicKey: keys.publicKey, secretKey: keys.secretKey)
+        try s.monitor(endpoint: "inproc://outsider", events: MonitorEvent.mask)
+        let monitor = try Socket(context: context, type: .pair)
+        defer { monitor.close() }
+        try monitor.connect("inproc://outsider")
+        try s.connect(endpoint)
+        var refused = false
+        let deadline = Date().addingTimeInterval(10)
+        while !refused && Date() < deadline {
+            if (try? Poller.poll([.socket(monitor)], timeoutMs: 200))?.first == true, let m = try? monitor.receive(),
+               let (event, _) = MonitorEvent.decode(m), case .handshakeFailedAuth = event { refused = true }
+        }
+        run.check(refused, "the front end admitted a key that is not on its allow-list")
+        let traced = waitUntil(timeoutSeconds: 5) {
+            run.traceLines().contains { $0["node"] as? String == "runtime-frontend" && $0["event"] as? String == "refused"
+                && ($0["peer"] as? String ?? "").hasPrefix("unknown key") }
+        }
+        run.check(traced, "the refusal was not traced")
+        // A client node is not admitted directly on the front end either: only PrivateLink endpoints are.
+        run.check(!(frontend.admits.contains("client-a")), "client-a is on the front end's allow-list")
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func theModelProviderNodeCannotReachAnyEscrowHostAndReceivesNothing() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up() else { return }
+        _ = run.invoke(model: claude, body: claudeBody)
+        let hosts = run.manifest?.nodes.filter { $0.role == "escrow-host" && $0.accountId == run.node("escrow-anthropic-1")?.accountId }.map(\.name) ?? []
+        let refusedBy = { Set(run.traceLines().filter { $0["event"] as? String == "refused" && $0["peer"] as? String == "anthropic-corp" }
+            .compactMap { $0["node"] as? String }) }
+        run.check(waitUntil(timeoutSeconds: 8) { refusedBy().isSuperset(of: hosts) }, "refusals seen from \(refusedBy()), hosts \(hosts)")
+        let received = run.traceLines().filter { $0["node"] as? String == "anthropic-corp" && $0["event"] as? String == "recv" }
+        run.check(received.isEmpty, "the model-provider node received \(received.count) message(s)")
+        let stats = try run.operatorClient().request("anthropic-corp", json: ["command": "stats"], timeoutMs: 3000)
+        run.check((stats["received"] as? Int) == 0 && (stats["linksUp"] as? [String])?.isEmpty == true, "provider stats: \(stats)")
+        run.check((stats["probes"] as? Int ?? 0) > 0, "the provider node never tried")
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func malformedFramesOnEveryListeningSocketLeaveEveryNodeUp() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up(), let manifest = run.manifest else { return }
+        let context = try Context()
+        defer { context.terminate() }
+        var garbage: [[UInt8]] = [[], [0], Array("GET / HTTP/1.1\r\n\r\n".utf8), Array("BSE".utf8) + [1, 1, 0, 0], [UInt8](repeating: 0xff, count: 4096)]
+        var e = Envelope(type: .invokeRequest, messageId: "x", requestId: "r", traceparent: "", source: NodeAddress(node: "client-a", account: "1"),
+                         destination: NodeAddress(node: "runtime-frontend", account: "2"), deadlineUnixMs: 0, body: [1, 2, 3])
+        garbage.append(e.encode())                                      // well-formed envelope, garbage sealed body
+        e.body = []; var big = e.encode(); big[big.count - 2] = 0x7f      // claims a huge body
+        garbage.append(big)
+        for node in manifest.nodes {
+            for (port, name) in [(node.servicePort, "service"), (Optional(node.controlPort), "control")] {
+                guard let port else { continue }
+                // 1. Raw bytes that are not ZMTP at all.
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var addr = sockaddr_in(); addr.sin_family = sa_family_t(AF_INET); addr.sin_port = UInt16(port).bigEndian
+                addr.sin_addr.s_addr = inet_addr(node.host)
+                if withUnsafePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0 {
+                    for g in garbage { _ = g.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+                }
+                close(fd)
+                // 2. Authenticated garbage: frames from a peer that passes ZAP (the operator on control sockets,
+                //    an admitted node's key on service sockets).
+                let s = try Socket(context: context, type: .dealer)
+                defer { s.close() }
+                let peerName = name == "control" ? nil : node.admits.first
+                let (pub, sec): (String, String)
+                if let peerName, let peer = manifest.node(named: peerName) {
+                    pub = peer.curvePublicKey
+                    sec = try String(contentsOfFile: peer.curveSecretKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    try s.setOption(5, bytes: Array(peerName.utf8))
+                } else if name == "control" {
+                    pub = manifest.operatorPublicKey
+                    sec = try String(contentsOfFile: run.runDir + "/keys/operator.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                } else { continue }
+                try s.makeCurveClient(serverPublicKey: node.curvePublicKey, publicKey: pub, secretKey: sec)
+                try s.connect("tcp://\(node.host):\(port)")
+                for g in garbage { try? s.send([g.isEmpty ? [0] : g], dontWait: false) }
+                try? s.send([[1], [2], [3]], dontWait: false)             // unexpected multipart
+            }
+        }
+        usleep(500_000)
+        let status = run.sim(["status", "--json"])
+        run.check(status.status == 0, "not every node survived malformed frames:\n\(status.stdout)\n\(status.stderr)")
+        let r = run.invoke(model: claude, body: claudeBody)
+        run.check(r["status"] as? String == "ok", "the path no longer works after malformed frames: \(r)")
+        let rejections = run.traceLines().filter { $0["event"] as? String == "rejected" }.count
+        run.check(rejections >= 5, "malformed frames were not traced (\(rejections) rejected records)")
+    }
+}
