@@ -32,6 +32,22 @@ public enum ModelStandInsBenchmark {
         let titanBody = Array(#"{"inputText":"Explain envelope encryption with KMS data keys.","textGenerationConfig":{"maxTokenCount":512}}"#.utf8)
         let embedBody = Array(#"{"inputText":"Explain envelope encryption with KMS data keys.","dimensions":1024}"#.utf8)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog, again and again. ", count: 100)
+        // The simulator's benchmark shape: ~1 KiB prompts, 64 output tokens.
+        let kib = String(repeating: "Explain how envelope encryption with KMS data keys protects prompts in an escrow host. ", count: 12)
+        let kibJSON = JSONValue.string(kib).serializedString
+        let claude1k = Array(#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"messages":[{"role":"user","content":\#(kibJSON)}]}"#.utf8)
+        let titan1k = Array(#"{"inputText":\#(kibJSON),"textGenerationConfig":{"maxTokenCount":64}}"#.utf8)
+        time("TokenCounter.count (1 KiB ASCII)", 2000 * n) { _ = TokenCounter.count(kib) }
+        time("invoke titan-text-express (1 KiB prompt, 64 tokens)", 2000 * n) {
+            _ = try? ModelStandIn.invoke(model: titan, body: titan1k, contentType: "application/json", accept: "application/json")
+        }
+        time("invoke claude-3-haiku (1 KiB message, 64 tokens)", 2000 * n) {
+            _ = try? ModelStandIn.invoke(model: haiku, body: claude1k, contentType: "application/json", accept: "application/json")
+        }
+        time("JSONValue.parse (1 KiB Claude body)", 2000 * n) { _ = try? JSONValue.parse(claude1k) }
+        if let parsed = try? JSONValue.parse(claude1k) {
+            time("JSONValue.serialized (1 KiB Claude body)", 2000 * n) { _ = parsed.serialized() }
+        }
         time("TokenCounter.count (6.2 KB)", 200 * n) { _ = TokenCounter.count(text) }
         time("invoke claude-3-haiku", 500 * n) { _ = try? ModelStandIn.invoke(model: haiku, body: claudeBody, contentType: nil, accept: nil) }
         time("stream claude-3-haiku", 500 * n) { _ = try? ModelStandIn.stream(model: haiku, body: claudeBody, contentType: nil, accept: nil) }

@@ -578,7 +578,10 @@ public final class Node {
             let request = ControlRequest(routingId: m.frames[0], messageId: e.messageId, command: command, body: e.body)
             switch command {
             case "ping":
+                // Ready = every link this node needs is up (a role whose links are expected to be refused says so).
+                let ready = me.settings["linksOptional"] == "1" || upstreamUp.values.allSatisfy { $0 }
                 replyControl(request, json: [
+                    "ready": ready,
                     "node": me.name, "role": me.role, "account": me.accountId, "pid": Int(getpid()),
                     "uptimeMs": Int(SimClock.monotonicMilliseconds() - startedAtMs),
                     "residentBytes": Int(sim_resident_bytes_of(getpid())),
@@ -640,6 +643,8 @@ public enum NodeMain {
             FileHandle.standardError.write(Data("usage: \(roleName) --manifest RUN_DIR/manifest.json --node NAME\n".utf8))
             exit(64)
         }
+        // A peer closing a connection must never kill the node.
+        signal(SIGPIPE, SIG_IGN)
         // Die with the supervisor, even if it is killed with SIGKILL: no orphan nodes.
         _ = sim_set_parent_death_signal(SIGTERM)
         if let expected = ProcessInfo.processInfo.environment["BEDROCK_SIM_SUPERVISOR_PID"], let pid = Int32(expected), getppid() != pid {

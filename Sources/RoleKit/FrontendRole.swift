@@ -71,13 +71,16 @@ public final class FrontendRole: NodeRole {
 
     // MARK: requests
 
-    private func reject(_ envelope: Envelope, from peer: String, node: Node, kind: String, reason: String, error: BedrockError) {
+    /// Refuses a frame. Duplicates and replays are dropped without an answer (as a TLS record layer drops them):
+    /// an answer would carry the original's message id and could end the genuine request.
+    private func reject(_ envelope: Envelope, from peer: String, node: Node, kind: String, reason: String, error: BedrockError, answer: Bool = true) {
         var r = TraceRecord(event: .rejected)
         r.messageType = envelope.type.description; r.peer = peer; r.peerAccount = node.peerAccount(peer)
         r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "reject"; r.reason = reason
         r.details = [("check", kind), ("errorType", error.errorType)]
         node.trace(r)
         node.log("rejected \(envelope.messageId) from \(peer): \(reason)")
+        guard answer else { return }
         let e = Envelope(
             type: .error, messageId: node.ids.next(), inReplyTo: envelope.messageId, requestId: envelope.requestId,
             traceparent: envelope.traceparent, source: node.address, destination: envelope.source,
@@ -108,7 +111,7 @@ public final class FrontendRole: NodeRole {
         }
         guard pending[envelope.requestId] == nil else {
             reject(envelope, from: peer, node: node, kind: "duplicate", reason: "request id \(envelope.requestId) is already in flight",
-                   error: .validation("Duplicate request id."))
+                   error: .validation("Duplicate request id."), answer: false)
             return
         }
         let opened: (plaintext: [UInt8], sessionId: [UInt8])
@@ -116,7 +119,8 @@ public final class FrontendRole: NodeRole {
             opened = try sessions.open(envelope.body, routingHeader: routingHeader)
         } catch {
             reject(envelope, from: peer, node: node, kind: "e2e-seal", reason: "end-to-end seal rejected: \(error.description)",
-                   error: .validation("The request could not be authenticated at the transport layer (\(error.kind.rawValue))."))
+                   error: .validation("The request could not be authenticated at the transport layer (\(error.kind.rawValue))."),
+                   answer: error.kind != .replayed)
             return
         }
         let request: HTTPRequest

@@ -12,7 +12,7 @@ public final class ModelProviderRole: NodeRole {
 
     public func start(node: Node) {
         node.log("attempting to reach \(node.me.connects.joined(separator: ", ")) (all should refuse)")
-        node.schedule(afterMs: 250, token: 1)
+        node.schedule(afterMs: 50, token: 1)
     }
 
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {

@@ -47,9 +47,11 @@ enum TraceReader {
         repeat {
             rows = records(for: requestId, tracePath: tracePath)
             let clientDone = rows.contains { $0.node == client && ($0.event == "recv" || $0.event == "decision" && $0.str("decision") == "timeout") && $0.str("type") != "invoke-request" }
-            let sends = rows.filter { $0.event == "send" }.count
-            let recvs = rows.filter { $0.event == "recv" }.count
-            if clientDone && recvs >= sends { return rows }
+            // Complete when every send has its receive and every receive its send (records of different nodes
+            // arrive in separate batches).
+            let sends = Set(rows.filter { $0.event == "send" }.map { "\($0.str("messageId"))|\($0.node)>\($0.str("peer"))" })
+            let recvs = Set(rows.filter { $0.event == "recv" }.map { "\($0.str("messageId"))|\($0.str("peer"))>\($0.node)" })
+            if clientDone && sends == recvs { return rows }
             usleep(20_000)
         } while Date().timeIntervalSince(start) * 1000 < Double(timeoutMs)
         return rows

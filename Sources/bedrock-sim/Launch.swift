@@ -118,6 +118,7 @@ enum Launcher {
             }
             if options.wiretap.contains(n.name) || options.wiretap.contains("all") { settings["wiretap"] = "1" }
             if n.role == "model-provider" {
+                settings["linksOptional"] = "1"
                 // It has no link anywhere; it dials its provider's escrow hosts so their refusal is observable.
                 connects = topology.nodes.filter { $0.role == "escrow-host" && $0.account.provider == n.account.provider }.map(\.name)
             }
@@ -204,8 +205,11 @@ enum Launcher {
             let pending = names.filter { healthy[$0] == nil }
             let ping = Array(#"{"command":"ping"}"#.utf8)
             let results = client.requestAll(pending.map { ($0, ping) }, timeoutMs: 300)
+            if results.values.contains(where: { if case .success = $0 { return true } else { return false } }) { usleep(10_000) }
             for (name, r) in results {
-                if case .success(let bytes) = r, let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+                // Healthy means answering and with every needed link's CURVE handshake done.
+                if case .success(let bytes) = r, let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                   obj["ready"] as? Bool != false {
                     healthy[name] = obj
                 }
             }

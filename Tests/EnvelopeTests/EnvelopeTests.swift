@@ -35,16 +35,18 @@ struct EnvelopeCodecTests {
         #expect(a.routingHeader != b.routingHeader)
     }
 
-    @Test(arguments: [
-        ([UInt8](), "magic"),
+    static let malformed: [([UInt8], String)] = [
+        ([], "magic"),
         (Array("XYZ".utf8) + [1, 1], "magic"),
         (Array("BSE".utf8) + [2], "version"),
         (Array("BSE".utf8) + [1, 200], "type"),
         (Array("BSE".utf8) + [1, 1, 0], "deadline"),
-    ])
-    func malformedFramesAreRejectedWithTheField(bytes: [UInt8], field: String) {
-        #expect(throws: WireFormatError.self) { try Envelope.decode(bytes) }
-        do { _ = try Envelope.decode(bytes) } catch { #expect(error.field == field) }
+    ]
+
+    @Test func malformedFramesAreRejectedWithTheField() {
+        for (bytes, field) in Self.malformed {
+            do { _ = try Envelope.decode(bytes); Issue.record("accepted \(bytes)") } catch { #expect(error.field == field) }
+        }
     }
 
     @Test func everyTruncationIsAnErrorNotACrash() {
@@ -137,8 +139,8 @@ struct EndToEndSealTests {
 
     @Test func replayWindowAcceptsOutOfOrderOnceAndRejectsOld() {
         var w = ReplayWindow()
-        #expect(w.accept(5)); #expect(w.accept(3)); #expect(!w.accept(3)); #expect(!w.accept(5))
-        #expect(w.accept(5000)); #expect(!w.accept(5000 - ReplayWindow.size)); #expect(w.accept(4999)); #expect(!w.accept(0))
+        let results = [w.accept(5), w.accept(3), w.accept(3), w.accept(5), w.accept(5000), w.accept(5000 - ReplayWindow.size), w.accept(4999), w.accept(0)]
+        #expect(results == [true, true, false, false, true, false, true, false])
     }
 
     @Test func sessionTableIsBounded() throws {

@@ -87,3 +87,23 @@ import Testing
         #expect(throws: ModelInvocationError.self) { try ConverseAdapter.converseStream(model: m, body: bytes(bad)) }
     }
 }
+
+/// Titan Text, Llama and Titan Embeddings bodies pinned the same way (recorded from the
+/// implementation before the UTF-8 fast paths went in): byte-level optimisations must not
+/// change a single output byte. The Titan prompt has a non-ASCII key word on purpose.
+@Suite struct PinnedFamilyResponseTests {
+    @Test func pinnedTitanTextResponse() throws {
+        let out = try invoke(titanExpress, #"{"inputText":"User: How does Zürich's escrow host protect prompts?\nBot:","textGenerationConfig":{"maxTokenCount":40,"stopSequences":["zzz"]}}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"inputTextTokenCount":18,"results":[{"tokenCount":40,"outputText":"Good question about zürich. When the boundary shapes, the consistent system organizes as well. It also helps to track the signal before the","completionReason":"LENGTH"}]}"#)
+    }
+
+    @Test func pinnedLlamaResponse() throws {
+        let out = try invoke(llama8b, #"{"prompt":"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhy isolate model providers from each other?<|eot_id|><|start_header_id|>assistant<|end_header_id|>","max_gen_len":32}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"generation":"Let me walk through isolate step by step. The balanced boundary refines the pattern for model. Most teams find that provider","prompt_token_count":23,"generation_token_count":32,"stop_reason":"length"}"#)
+    }
+
+    @Test func pinnedEmbeddingResponse() throws {
+        let out = try invoke(titanEmbed, #"{"inputText":"Envelope encryption with KMS data keys","dimensions":256,"embeddingTypes":["binary"]}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"embedding":[0.0,0.0,-0.17277369,0.0,-0.08638684,0.0,0.0,-0.08638684,0.08638684,0.0,0.0,0.0,0.0,0.0,-0.17277369,0.17277369,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.08638684,0.0,0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,-0.08638684,0.0,0.0,0.0,0.08638684,0.17277369,-0.08638684,0.0,0.0,0.0,0.17277369,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.08638684,0.0,0.08638684,-0.08638684,0.08638684,0.08638684,0.0,0.0,0.0,0.0,-0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,-0.08638684,-0.08638684,0.0,0.0,0.08638684,0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,0.0,-0.08638684,0.08638684,0.0,0.08638684,0.17277369,0.0,0.17277369,0.0,0.0,0.0,0.0,0.0,0.0,0.08638684,0.0,0.0,0.0,0.0,0.0,-0.08638684,0.08638684,0.0,0.0,-0.08638684,0.08638684,0.0,0.08638684,0.0,0.0,0.0,0.0,-0.08638684,-0.08638684,0.0,0.0,-0.08638684,0.17277369,0.0,0.17277369,0.08638684,0.0,0.08638684,0.0,0.0,0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.08638684,0.0,0.0,0.17277369,0.08638684,0.0,0.0,0.0,0.08638684,0.0,0.25916053,0.0,0.0,0.0,0.0,0.0,0.08638684,0.08638684,0.08638684,0.0,0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,0.0,-0.08638684,0.17277369,0.0,-0.08638684,0.08638684,0.0,0.08638684,0.0,0.0,0.0,0.08638684,0.0,-0.08638684,0.0,-0.08638684,0.0,0.0,0.0,-0.08638684,0.0,-0.08638684,0.0,-0.08638684,0.0,0.0,0.0,0.0,-0.08638684,0.0,0.0,0.0,0.0,0.0,0.08638684,0.0,0.0,-0.17277369,-0.08638684,0.0,-0.17277369,0.17277369,0.0,0.0,0.08638684,0.0,0.08638684,0.0,0.0,0.0,0.17277369,0.0,0.0,0.0,0.0,0.0,-0.17277369,0.08638684,0.0,0.0,0.0,0.08638684,0.0,0.0,0.0,0.08638684,0.08638684,0.0,0.08638684,0.0,0.0,0.0,-0.08638684,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],"embeddingsByType":{"binary":[0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,1,0,0,0,0,0,0,0,0,0,0,1,1,0,0,0,0,1,0,0,0,0,0,0,0,1,0,1,0,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,0,0,0,0,0,0,0,0,1,0,1,1,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,1,0,1,0,0,0,0,0,0,0,0,0,1,0,1,1,0,1,0,0,1,0,0,0,0,0,0,0,0,1,0,0,1,1,0,0,0,1,0,1,0,0,0,0,0,1,1,1,0,1,0,0,0,0,0,0,0,0,1,0,0,1,0,1,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,1,0,1,0,0,0,1,0,0,0,0,0,0,1,0,0,0,1,0,0,0,1,1,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0]},"inputTextTokenCount":9}"#)
+    }
+}
