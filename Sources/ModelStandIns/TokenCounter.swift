@@ -15,9 +15,11 @@
 public enum TokenCounter {
     /// Number of tokens in `text`.
     public static func count(_ text: String) -> Int {
-        var n = 0
-        scan(text) { _, _ in n += 1 }
-        return n
+        UTF8Text.withBytes(text) { p in
+            var n = 0
+            scan(p) { _, _ in n += 1; return true }
+            return n
+        }
     }
 
     /// The tokens of `text` as strings, each carrying the whitespace before it; trailing
@@ -25,36 +27,53 @@ public enum TokenCounter {
     /// pieces concatenate back to `text` exactly, and `pieces(text).count == count(text)`.
     /// Each piece on its own counts as exactly one token.
     public static func pieces(_ text: String) -> [String] {
-        let scalars = Array(text.unicodeScalars)
-        var bounds: [(Int, Int)] = []
-        scan(text) { start, end in bounds.append((start, end)) }
-        guard !bounds.isEmpty else { return [] }
-        var out: [String] = []
-        out.reserveCapacity(bounds.count)
-        var cursor = 0
-        for (i, b) in bounds.enumerated() {
-            let end = i == bounds.count - 1 ? scalars.count : b.1
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[cursor..<end])
-            out.append(String(s))
-            cursor = end
+        UTF8Text.withBytes(text) { p in
+            var ends: [Int] = []
+            scan(p) { _, end in ends.append(end); return true }
+            guard !ends.isEmpty else { return [] }
+            ends[ends.count - 1] = p.count
+            var out: [String] = []
+            out.reserveCapacity(ends.count)
+            var cursor = 0
+            for end in ends {
+                // Token bounds are scalar boundaries, so each slice is valid UTF-8.
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: p[cursor..<end]), as: UTF8.self))
+                cursor = end
+            }
+            return out
         }
-        return out
     }
 
-    /// Scalar classes; ASCII is looked up in a table because Unicode property queries are slow.
+    /// Token count of `text` and, when it exceeds `limit`, the UTF-8 length of its first
+    /// `limit` pieces (`pieces(text).prefix(limit).joined()`), found without building pieces.
+    static func count(_ text: String, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
+        UTF8Text.withBytes(text) { p in
+            var n = 0
+            var cut = 0
+            scan(p) { _, end in
+                n += 1
+                if n == limit { cut = end }
+                return n <= limit
+            }
+            return n > limit ? (n, cut) : (n, nil)
+        }
+    }
+
+    /// Scalar classes.
     enum Kind: UInt8 { case space, word, ideograph, other }
 
-    static let asciiKinds: [Kind] = (0..<128).map { i in
-        let c = Unicode.Scalar(UInt8(i))
-        if c.properties.isWhitespace { return .space }
-        if (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" { return .word }
-        return .other
-    }
-
     @inline(__always)
-    static func kind(_ c: Unicode.Scalar) -> Kind {
-        if c.value < 128 { return asciiKinds[Int(c.value)] }
+    static func kind(_ v: UInt32) -> Kind {
+        if v < 0x80 {
+            // ASCII by hand: Unicode property queries (and even a static table's lazy
+            // initialisation check) are too slow for the per-byte loop.
+            switch v {
+            case 0x09...0x0D, 0x20: return .space
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return .word
+            default: return .other
+            }
+        }
+        guard let c = Unicode.Scalar(v) else { return .other }
         let p = c.properties
         if p.isWhitespace { return .space }
         if p.isIdeographic { return .ideograph }
@@ -62,48 +81,64 @@ public enum TokenCounter {
         return .other
     }
 
-    /// Calls `emit(start, end)` with scalar offsets of each token (whitespace excluded).
-    static func scan(_ text: String, _ emit: (Int, Int) -> Void) {
-        let s = Array(text.unicodeScalars)
+    /// Calls `emit(start, end)` with the UTF-8 byte offsets of each token (whitespace
+    /// excluded) until it returns false. Offsets are scalar boundaries.
+    @inline(__always)
+    static func scan(_ p: UnsafeBufferPointer<UInt8>, _ emit: (Int, Int) -> Bool) {
+        let n = p.count
         var i = 0
-        while i < s.count {
-            let c = s[i]
+        while i < n {
+            let (c, len) = UTF8Text.decode(p, i)
             switch kind(c) {
             case .space:
-                i += 1
+                i += len
             case .ideograph:
-                emit(i, i + 1)
-                i += 1
+                if !emit(i, i + len) { return }
+                i += len
             case .word:
-                var j = i + 1
-                while j < s.count, kind(s[j]) == .word { j += 1 }
-                var k = i
-                while k < j {
-                    let e = min(k + 4, j)
-                    emit(k, e)
-                    k = e
+                // One token per started group of 4 scalars of the run.
+                var groupStart = i
+                var inGroup = 1
+                var j = i + len
+                while j < n {
+                    let (c2, l2) = UTF8Text.decode(p, j)
+                    guard kind(c2) == .word else { break }
+                    if inGroup == 4 {
+                        if !emit(groupStart, j) { return }
+                        groupStart = j
+                        inGroup = 0
+                    }
+                    inGroup += 1
+                    j += l2
                 }
+                if !emit(groupStart, j) { return }
                 i = j
             case .other:
-                if c == "<", let end = specialMarkerEnd(s, from: i) {
-                    emit(i, end)
+                if c == 0x3C, let end = specialMarkerEnd(p, from: i) {
+                    if !emit(i, end) { return }
                     i = end
                 } else {
-                    emit(i, i + 1)
-                    i += 1
+                    if !emit(i, i + len) { return }
+                    i += len
                 }
             }
         }
     }
 
-    /// End offset (exclusive) of a `<|name|>` marker starting at `i`, if there is one.
-    static func specialMarkerEnd(_ s: [Unicode.Scalar], from i: Int) -> Int? {
-        guard i + 1 < s.count, s[i + 1] == "|" else { return nil }
-        var j = i + 2
-        while j + 1 < s.count, j - i < 40 {
-            if kind(s[j]) == .space { return nil }
-            if s[j] == "|", s[j + 1] == ">" { return j > i + 2 ? j + 2 : nil }
-            j += 1
+    /// End byte offset (exclusive) of a `<|name|>` marker starting at byte `i`, if there is
+    /// one: no whitespace, at most 40 scalars from `<` to the closing `|`.
+    static func specialMarkerEnd(_ p: UnsafeBufferPointer<UInt8>, from i: Int) -> Int? {
+        let n = p.count
+        guard i + 1 < n, p[i + 1] == UInt8(ascii: "|") else { return nil }
+        var j = i + 2  // byte offset of scalar number `scalars` after `<`
+        var scalars = 2
+        while j < n, scalars < 40 {
+            let (c, len) = UTF8Text.decode(p, j)
+            guard j + len < n else { return nil }  // needs a scalar after this one
+            if kind(c) == .space { return nil }
+            if c == 0x7C, p[j + 1] == UInt8(ascii: ">") { return scalars > 2 ? j + 2 : nil }
+            j += len
+            scalars += 1
         }
         return nil
     }

@@ -77,8 +77,11 @@ public final class ClientRole: NodeRole {
         let args = (try? JSONValue.parse(request.body)) ?? .object([:])
         switch request.command {
         case "invoke":
-            guard let modelId = args["modelId"]?.stringValue, let body = args["body"]?.stringValue else {
-                node.replyControl(request, json: ["error": "invoke needs modelId and body"])
+            // A runtime call names a model; any other API call (control plane, ApplyGuardrail) gives method and path.
+            let modelId = args["modelId"]?.stringValue ?? ""
+            let body = args["body"]?.stringValue ?? ""
+            guard !modelId.isEmpty || args["path"]?.stringValue != nil else {
+                node.replyControl(request, json: ["error": "invoke needs modelId (or method and path)"])
                 return
             }
             var headers: [String: String] = [:]
@@ -86,10 +89,8 @@ public final class ClientRole: NodeRole {
             let deadline = UInt64(args["deadlineMs"]?.intValue ?? Int(ClientRole.defaultDeadlineMs))
             var options: [String: String] = [:]
             if case .object(let o)? = args["options"] { for (k, v) in o { if let s = v.stringValue { options[k] = s } } }
-            if let requestId = send(modelId: modelId, body: Array(body.utf8), headers: headers, path: args["path"]?.stringValue,
-                                    deadlineMs: deadline, options: options, origin: .invoke(request), node: node) {
-                _ = requestId
-            }
+            send(modelId: modelId, body: Array(body.utf8), headers: headers, path: args["path"]?.stringValue,
+                 method: args["method"]?.stringValue ?? "POST", deadlineMs: deadline, options: options, origin: .invoke(request), node: node)
         case "bench":
             guard bench == nil else { node.replyControl(request, json: ["error": "a benchmark is already running"]); return }
             let total = max(1, args["count"]?.intValue ?? 1000)
@@ -119,12 +120,15 @@ public final class ClientRole: NodeRole {
 
     /// Builds, signs, seals and sends one runtime call. Returns its request id.
     @discardableResult
-    func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, deadlineMs: UInt64,
+    func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, method: String = "POST", deadlineMs: UInt64,
               options: [String: String], origin: Origin, node: Node) -> String? {
         let requestId = SimIds.uuid()
-        var http = HTTPRequest(method: "POST", path: path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke", body: body)
-        http.setHeader("Host", "bedrock-runtime.\(node.manifest.region).amazonaws.com")
-        http.setHeader("Content-Type", "application/json")
+        let target = path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
+        var http = HTTPRequest(method: method, path: target, body: body)
+        // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
+        let runtime = ["/model/", "/guardrail/", "/guardrail-checks", "/async-invoke"].contains { target.hasPrefix($0) }
+        http.setHeader("Host", "\(runtime ? "bedrock-runtime" : "bedrock").\(node.manifest.region).amazonaws.com")
+        if !body.isEmpty || method == "POST" || method == "PUT" { http.setHeader("Content-Type", "application/json") }
         http.setHeader("Accept", "application/json")
         http.setHeader("User-Agent", "bedrock-sim-client/1.0 (\(node.me.name))")
         for (k, v) in headers.sorted(by: { $0.key < $1.key }) { http.setHeader(k, v) }

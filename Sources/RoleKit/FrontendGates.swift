@@ -1,19 +1,33 @@
-// The seam where authentication, authorization, model access and guardrails plug into the front end.
+// The seams where authentication, authorization, model access, guardrails and control-plane operations plug into
+// the front end. A new capability is one more conformance registered with the front end (see FrontendExtensions);
+// nothing else changes.
 //
-// Each gate sees the decrypted request and the facts the transport established (which PrivateLink endpoint and VPC
-// it came through, which client node sealed it) and either lets it pass or answers with the real service's error.
-// Gates run in order; the first denial ends the request before it is routed to a model host, and every decision is
-// a trace record naming the gate. A new gate (SigV4, IAM, model access, guardrail input) is one more conformance
-// added to the front end's gate list; nothing else changes.
+//   FrontendGate       runs in order on every call after the seal is opened and the operation is known; it passes,
+//                      denies with the real service's error, or answers itself (a guardrail intervening on input).
+//                      The first gate that does not pass ends the call before any model host sees it.
+//   LocalOperation     an operation the front end answers itself (control plane, ApplyGuardrail, CountTokens ...):
+//                      it matches method and path, names its IAM action and resource, and handles the call after
+//                      the gates have passed.
+//   ResponseFilter     sees every model answer before it is sealed back (a guardrail assessing output).
+// Every decision is a trace record naming the gate, operation or filter.
 import Envelope
 import NodeRuntime
 
 /// What the front end knows about one call while it passes the gates.
 public struct FrontendCall {
     public let requestId: String
-    public let request: HTTPRequest
-    public let operation: RuntimeOperation
-    public let modelId: String
+    public var request: HTTPRequest
+    /// The API operation name as CloudTrail records it (InvokeModel, Converse, ListFoundationModels ...).
+    public var operationName: String
+    /// Set for runtime operations routed to a model host.
+    public var runtimeOperation: RuntimeOperation?
+    /// The IAM action and resource ARN the call is authorized as.
+    public var iamAction: String
+    public var resourceArn: String
+    /// The model id as the caller wrote it (runtime operations), "" otherwise.
+    public var modelId: String
+    /// Path parameters of a local operation.
+    public var pathParameters: [String: String] = [:]
     /// Set when the call arrived through a PrivateLink endpoint (stamped by that endpoint, checked by the front end).
     public let sourceVpce: String?
     public let sourceVpc: String?
@@ -21,28 +35,99 @@ public struct FrontendCall {
     public let clientNode: String
     public let clientAccount: String
     public let claims: [String: String]
-    /// Filled in by gates (e.g. the authenticated principal), used by later gates and by the audit record.
+    /// Filled in by gates (e.g. the authenticated principal's account as "callerAccount"), used by later gates, the
+    /// handlers and the audit record.
     public var attributes: [String: String] = [:]
+    /// CloudTrail userIdentity, filled in by the authentication gate.
     public var userIdentity: [String: JSONValue] = [:]
+    /// CloudTrail requestParameters beyond the defaults (never content).
+    public var auditParameters: [String: JSONValue] = [:]
+
+    public init(requestId: String, request: HTTPRequest, operationName: String, runtimeOperation: RuntimeOperation?,
+                iamAction: String, resourceArn: String, modelId: String, sourceVpce: String?, sourceVpc: String?,
+                sourceEndpointNode: String, clientNode: String, clientAccount: String, claims: [String: String]) {
+        self.requestId = requestId; self.request = request; self.operationName = operationName
+        self.runtimeOperation = runtimeOperation; self.iamAction = iamAction; self.resourceArn = resourceArn
+        self.modelId = modelId; self.sourceVpce = sourceVpce; self.sourceVpc = sourceVpc
+        self.sourceEndpointNode = sourceEndpointNode; self.clientNode = clientNode; self.clientAccount = clientAccount
+        self.claims = claims
+    }
+
+    /// The caller's account: the authenticated principal's once a gate has set it, else the endpoint owner's.
+    public var callerAccount: String { attributes["callerAccount"] ?? clientAccount }
 }
 
 public enum GateDecision {
     case pass(reason: String)
     case deny(BedrockError, reason: String)
+    /// Answer the call now with this response (HTTP 200 semantics, e.g. a guardrail intervening), without routing.
+    case respond(HTTPResponse, reason: String)
 }
 
 public protocol FrontendGate {
     var name: String { get }
-    func evaluate(_ call: inout FrontendCall) -> GateDecision
+    func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision
 }
 
-/// The model catalogue check every call passes: the model id must name a known foundation model.
+/// An operation the front end serves itself.
+public protocol LocalOperation {
+    var name: String { get }
+    /// Path parameters when this operation serves `method path`, nil otherwise.
+    func match(method: String, path: String) -> [String: String]?
+    /// The IAM action and resource ARN for the call (resource "*" where the API has none).
+    func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String)
+    func handle(_ call: FrontendCall, node: Node) -> HTTPResponse
+}
+
+public protocol ResponseFilter {
+    var name: String { get }
+    /// May rewrite the model's response (mask, block); returns the decision for the trace, or nil when not applied.
+    func filter(_ call: FrontendCall, response: inout HTTPResponse, node: Node) -> (decision: String, reason: String)?
+}
+
+/// The model catalogue check every runtime call passes: the model id must name a known model.
 public struct ModelIdentifierGate: FrontendGate {
     public let name = "model-identifier"
     let isKnown: (String) -> Bool
     public init(isKnown: @escaping (String) -> Bool) { self.isKnown = isKnown }
-    public func evaluate(_ call: inout FrontendCall) -> GateDecision {
-        isKnown(call.modelId) ? .pass(reason: "known model \(call.modelId)")
+    public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
+        return isKnown(call.modelId) ? .pass(reason: "known model \(call.modelId)")
             : .deny(.invalidModelIdentifier, reason: "no foundation model '\(call.modelId)' in the catalogue")
     }
+}
+
+/// Splits a path template such as /foundation-models/{modelIdentifier} and matches percent-decoded segments.
+public struct PathTemplate: Sendable {
+    let method: String
+    let segments: [String]
+    public init(_ method: String, _ template: String) {
+        self.method = method
+        segments = template.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+    public func match(method: String, path: String) -> [String: String]? {
+        guard method == self.method else { return nil }
+        let parts = path.split(separator: "?", maxSplits: 1)[0].split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count == segments.count else { return nil }
+        var params: [String: String] = [:]
+        for (t, p) in zip(segments, parts) {
+            if t.hasPrefix("{") && t.hasSuffix("}") {
+                guard let v = RuntimeRouter.percentDecode(p) else { return nil }
+                params[String(t.dropFirst().dropLast())] = v
+            } else if t != p {
+                return nil
+            }
+        }
+        return params
+    }
+}
+
+/// What the front end runs besides its built-in model-identifier gate. Capabilities register here (the role's
+/// executable builds it), in the order the real service applies them: authentication, authorization, model
+/// access, guardrails.
+public struct FrontendExtensions {
+    public var gates: [FrontendGate] = []
+    public var operations: [LocalOperation] = []
+    public var responseFilters: [ResponseFilter] = []
+    public init() {}
 }

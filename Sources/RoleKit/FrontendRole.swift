@@ -26,6 +26,8 @@ public final class FrontendRole: NodeRole {
 
     private let sessions: FrontendSealSessions
     private var gates: [FrontendGate]
+    private let operations: [LocalOperation]
+    private let responseFilters: [ResponseFilter]
     private let audit: AuditTrail
     private var pending: [String: PendingCall] = [:]          // by requestId
     private var byModelMessage: [String: String] = [:]        // model-request message id -> requestId
@@ -37,7 +39,7 @@ public final class FrontendRole: NodeRole {
     public static let maxAttempts = 3
     public static let maxPending = 10_000
 
-    public init(node: Node, extraGates: [FrontendGate] = []) throws {
+    public init(node: Node, extensions: FrontendExtensions = FrontendExtensions()) throws {
         guard let keyFile = node.me.settings["e2eSecretKeyFile"] else { throw NodeStartupError("runtime-frontend needs settings.e2eSecretKeyFile") }
         let hex = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = bytes(fromHex: hex), raw.count == 32 else { throw NodeStartupError("\(keyFile): expected 64 hex characters") }
@@ -45,7 +47,9 @@ public final class FrontendRole: NodeRole {
         region = node.manifest.region
         audit = AuditTrail(runDirectory: node.manifest.runDirectory, region: region)
         let region = self.region
-        gates = [ModelIdentifierGate(isKnown: { Catalog.lookup($0, region: region) != nil })] + extraGates
+        gates = [ModelIdentifierGate(isKnown: { Catalog.lookup($0, region: region) != nil })] + extensions.gates
+        operations = extensions.operations
+        responseFilters = extensions.responseFilters
         for peer in node.me.connects {
             guard let host = node.manifest.node(named: peer) else { continue }
             for m in host.models { hostsByModel[m.id, default: []].append(peer) }
@@ -129,26 +133,43 @@ public final class FrontendRole: NodeRole {
                    error: .validation("Malformed request: \(error.description)"))
             return
         }
-        let routed: RoutedRequest
-        switch RuntimeRouter.route(request) {
-        case .success(let r): routed = r
-        case .failure(let err):
-            var call = FrontendCall(requestId: envelope.requestId, request: request, operation: .invokeModel, modelId: "",
-                                    sourceVpce: stamped, sourceVpc: envelope.stamps["vpcId"], sourceEndpointNode: peer,
-                                    clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
-            call.attributes["eventName"] = "Unknown"
-            respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
-            return
-        }
         var call = FrontendCall(
-            requestId: envelope.requestId, request: request, operation: routed.operation, modelId: routed.modelId,
-            sourceVpce: stamped, sourceVpc: envelope.stamps["vpcId"], sourceEndpointNode: peer,
-            clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
+            requestId: envelope.requestId, request: request, operationName: "Unknown", runtimeOperation: nil,
+            iamAction: "", resourceArn: "*", modelId: "", sourceVpce: stamped, sourceVpc: envelope.stamps["vpcId"],
+            sourceEndpointNode: peer, clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
+        // Route: a local operation (control plane, ApplyGuardrail ...) or a runtime operation on a model.
+        var local: LocalOperation?
+        for op in operations {
+            if let params = op.match(method: request.method, path: request.path) {
+                local = op
+                call.pathParameters = params
+                call.operationName = op.name
+                let auth = op.authorization(for: call, region: region)
+                call.iamAction = auth.action
+                call.resourceArn = auth.resource
+                break
+            }
+        }
+        if local == nil {
+            switch RuntimeRouter.route(request) {
+            case .success(let r):
+                call.runtimeOperation = r.operation
+                call.operationName = r.operation.rawValue
+                call.modelId = r.modelId
+                call.iamAction = r.operation.iamAction
+                call.resourceArn = Catalog.lookup(r.modelId, region: region).map { "arn:aws:bedrock:\(region)::foundation-model/\($0.modelId)" }
+                    ?? (r.modelId.hasPrefix("arn:") ? r.modelId : "arn:aws:bedrock:\(region)::foundation-model/\(r.modelId)")
+            case .failure(let err):
+                respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
+                return
+            }
+        }
         for gate in gates {
-            let decision = gate.evaluate(&call)
+            let decision = gate.evaluate(&call, node: node)
             var r = TraceRecord(event: .decision)
             r.messageId = envelope.messageId; r.requestId = envelope.requestId
-            r.details = [("gate", gate.name), ("operation", call.operation.rawValue), ("modelId", call.modelId)]
+            r.details = [("gate", gate.name), ("operation", call.operationName)]
+            if !call.modelId.isEmpty { r.details.append(("modelId", call.modelId)) }
             switch decision {
             case .pass(let reason):
                 r.decision = "allow"; r.reason = reason
@@ -158,14 +179,29 @@ public final class FrontendRole: NodeRole {
                 node.trace(r)
                 respondError(error, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: gate.name)
                 return
+            case .respond(var response, let reason):
+                r.decision = "intervene"; r.reason = reason
+                node.trace(r)
+                if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", call.requestId)) }
+                sendSealed(response, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node,
+                           error: nil, reason: gate.name)
+                return
             }
         }
-        guard call.operation == .invokeModel else {
-            respondError(.validation("The operation \(call.operation.rawValue) is not supported by this front end yet."), call: call,
+        if let op = local {
+            var response = op.handle(call, node: node)
+            if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", call.requestId)) }
+            let err = BedrockError.from(response)
+            sendSealed(response, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node,
+                       error: err, reason: "served locally by \(op.name)")
+            return
+        }
+        guard call.runtimeOperation == .invokeModel else {
+            respondError(.validation("The operation \(call.operationName) is not supported by this front end yet."), call: call,
                          inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "operation")
             return
         }
-        let canonical = Catalog.lookup(call.modelId, region: region)?.modelId ?? call.modelId
+        let canonical = call.attributes["routeModelId"] ?? Catalog.lookup(call.modelId, region: region)?.modelId ?? call.modelId
         guard let hosts = hostsByModel[canonical], !hosts.isEmpty else {
             respondError(.resourceNotFound("Model \(canonical) is not served in this Region."), call: call, inbound: envelope,
                          sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
@@ -248,6 +284,12 @@ public final class FrontendRole: NodeRole {
         }
         let latencyMs = (SimClock.monotonicNanoseconds() - p.startedNs) / 1_000_000
         out.headers.append(HTTPHeader("X-Amzn-Bedrock-Invocation-Latency", String(latencyMs)))
+        for f in responseFilters {
+            guard let (decision, reason) = f.filter(p.call, response: &out, node: node) else { continue }
+            var r = TraceRecord(event: .decision)
+            r.requestId = requestId; r.decision = decision; r.reason = reason; r.details = [("filter", f.name)]
+            node.trace(r)
+        }
         finish(requestId, node: node, response: out, reason: "answered by \(host)")
     }
 
@@ -327,14 +369,17 @@ public final class FrontendRole: NodeRole {
             // Until SigV4 authentication fills it, the caller is known only as its account (from the endpoint stamp).
             identity = ["type": .string("AWSAccount"), "accountId": .string(call.clientAccount), "principalId": .string(call.clientAccount)]
         }
-        var params: [String: JSONValue] = ["modelId": .string(call.modelId)]
+        var params: [String: JSONValue] = call.auditParameters
+        if !call.modelId.isEmpty { params["modelId"] = .string(call.modelId) }
         if let g = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") { params["guardrailIdentifier"] = .string(g) }
         if let v = call.request.header("X-Amzn-Bedrock-GuardrailVersion") { params["guardrailVersion"] = .string(v) }
         var entry = AuditTrail.Entry(
-            eventName: call.attributes["eventName"] ?? call.operation.rawValue, requestId: call.requestId,
-            recipientAccountId: call.attributes["callerAccount"] ?? call.clientAccount, userIdentity: identity,
+            eventName: call.operationName, requestId: call.requestId,
+            recipientAccountId: call.callerAccount, userIdentity: identity,
             sourceIPAddress: call.attributes["sourceIp"] ?? call.clientNode, userAgent: call.request.header("User-Agent") ?? "",
             requestParameters: params)
+        if let c = call.attributes["eventCategory"] { entry.eventCategory = c }
+        if let r = call.attributes["readOnly"] { entry.readOnly = r == "true" }
         entry.vpcEndpointId = call.sourceVpce
         entry.vpcEndpointAccountId = call.sourceVpce != nil ? call.clientAccount : nil
         entry.errorCode = error?.errorType

@@ -126,8 +126,11 @@ struct Status: ParsableCommand {
 struct Invoke: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Send one InvokeModel request from a client node and print the response and its hops.")
     @OptionGroup var options: RunOptions
-    @Option(help: "Model id, e.g. anthropic.claude-3-haiku-20240307-v1:0.") var model: String
-    @Option(help: "The model-native JSON body, or @FILE.") var body: String
+    @Option(help: "Model id, e.g. anthropic.claude-3-haiku-20240307-v1:0.") var model: String?
+    @Option(help: "The model-native JSON body, or @FILE.") var body: String = ""
+    @Option(help: "Call another API operation by HTTP method and path instead (e.g. --method GET --path /foundation-models).")
+    var path: String?
+    @Option(help: "HTTP method with --path.") var method = "POST"
     @Option(help: "The bedrock-client node to send from (default: the first one).") var from: String?
     @Option(help: "Deadline in milliseconds.") var deadlineMs = 30_000
     @Option(name: .customLong("header"), help: "Extra HTTP header NAME=VALUE (repeatable).") var headers: [String] = []
@@ -143,6 +146,7 @@ struct Invoke: ParsableCommand {
             guard let clientNode = manifest.node(named: clientName), clientNode.role == "bedrock-client" else {
                 throw CLIError("no bedrock-client node named '\(clientName)' (clients: \(manifest.nodes.filter { $0.role == "bedrock-client" }.map(\.name).joined(separator: ", ")))")
             }
+            guard model != nil || path != nil else { throw CLIError("give --model (InvokeModel) or --path (any other operation)") }
             var payload = body
             if body.hasPrefix("@") {
                 let path = String(body.dropFirst())
@@ -157,8 +161,10 @@ struct Invoke: ParsableCommand {
                 }
                 return out
             }
-            let command: [String: Any] = ["command": "invoke", "modelId": model, "body": payload, "deadlineMs": deadlineMs,
+            var command: [String: Any] = ["command": "invoke", "body": payload, "deadlineMs": deadlineMs, "method": method,
                                           "headers": try pairs(headers, "header"), "options": try pairs(clientOptions, "option")]
+            if let model { command["modelId"] = model }
+            if let path { command["path"] = path }
             let client = try run.operatorClient()
             let reply: [String: Any]
             do { reply = try client.request(clientName, json: command, timeoutMs: deadlineMs + 5000) } catch {

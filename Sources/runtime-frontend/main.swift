@@ -1,5 +1,10 @@
-// The runtime-frontend role as its own OS process. All behaviour lives in RoleKit.FrontendRole; see docs/architecture.md.
+// The runtime-frontend role as its own OS process. Behaviour lives in RoleKit.FrontendRole; each capability
+// registers its gates, local operations and response filters here (see docs/architecture.md, "Adding a capability").
 import NodeRuntime
 import RoleKit
 
-NodeMain.run(roleName: "runtime-frontend") { node in try FrontendRole(node: node) }
+NodeMain.run(roleName: "runtime-frontend") { node in
+    var extensions = FrontendExtensions()
+    extensions.operations += [ListFoundationModelsOperation(), GetFoundationModelOperation()]
+    return try FrontendRole(node: node, extensions: extensions)
+}
