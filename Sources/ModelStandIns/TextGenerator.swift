@@ -71,35 +71,44 @@ enum TextGenerator {
             stop = .stopSequence
             matched = seq
         }
-        let pieces = TokenCounter.pieces(text)
-        if pieces.count > max(0, maxTokens) {
-            text = pieces.prefix(max(0, maxTokens)).joined()
-            return Generation(text: text, outputTokens: max(0, maxTokens), stop: .maxTokens, matchedStopSequence: nil)
+        let cap = max(0, maxTokens)
+        let (count, prefixBytes) = TokenCounter.count(text, cutAt: cap)
+        if let prefixBytes {
+            text = UTF8Text.withBytes(text) { String(decoding: UnsafeBufferPointer(rebasing: $0[0..<prefixBytes]), as: UTF8.self) }
+            return Generation(text: text, outputTokens: cap, stop: .maxTokens, matchedStopSequence: nil)
         }
-        return Generation(text: text, outputTokens: pieces.count, stop: stop, matchedStopSequence: matched)
+        return Generation(text: text, outputTokens: count, stop: stop, matchedStopSequence: matched)
     }
 
     /// The text before the earliest occurrence of any stop sequence, and that sequence.
+    /// Matching is by Unicode scalars, which for valid UTF-8 is matching bytes: a needle
+    /// starts with a lead byte, so a byte match always starts on a scalar boundary.
     static func earliestStop(in text: String, _ sequences: [String]) -> (String, String)? {
-        let hay = Array(text.unicodeScalars)
-        var best: (Int, String)?
-        for seq in sequences where !seq.isEmpty {
-            let needle = Array(seq.unicodeScalars)
-            guard needle.count <= hay.count else { continue }
-            var i = 0
-            while i + needle.count <= hay.count {
-                if hay[i] == needle[0], Array(hay[i..<(i + needle.count)]) == needle {
-                    if let b = best, b.0 <= i { break }
-                    best = (i, seq)
-                    break
+        guard sequences.contains(where: { !$0.isEmpty }) else { return nil }
+        return UTF8Text.withBytes(text) { hay -> (String, String)? in
+            var best: (Int, String)?
+            for seq in sequences where !seq.isEmpty {
+                let limit = best?.0 ?? hay.count
+                let found: Int? = UTF8Text.withBytes(seq) { needle in
+                    let m = needle.count
+                    guard m <= hay.count else { return nil }
+                    var i = 0
+                    // Later sequences win only when they start strictly earlier.
+                    while i + m <= hay.count, i < limit {
+                        if hay[i] == needle[0] {
+                            var j = 1
+                            while j < m, hay[i + j] == needle[j] { j += 1 }
+                            if j == m { return i }
+                        }
+                        i += 1
+                    }
+                    return nil
                 }
-                i += 1
+                if let f = found { best = (f, seq) }
             }
+            guard let (pos, seq) = best else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: hay[0..<pos]), as: UTF8.self), seq)
         }
-        guard let (pos, seq) = best else { return nil }
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: hay[0..<pos])
-        return (String(v), seq)
     }
 
     // MARK: Built-in text
@@ -152,6 +161,7 @@ enum TextGenerator {
 
     /// Distinct key words of a prompt, in order of first appearance (at most `limit`).
     static func keywords(_ prompt: String, limit: Int = 4) -> [String] {
+        if let fast = asciiKeywords(prompt, limit: limit) { return fast }
         var out: [String] = []
         var word = ""
         func flush() {
@@ -171,40 +181,119 @@ enum TextGenerator {
         return Array(out.prefix(limit))
     }
 
+    /// `keywords` on bytes while the prompt is ASCII (every ASCII scalar is then its own
+    /// Character, except CR LF, which is neither letter nor number either way). Returns nil at
+    /// the first non-ASCII byte, before the answer could depend on it.
+    static func asciiKeywords(_ prompt: String, limit: Int) -> [String]? {
+        UTF8Text.withBytes(prompt) { p -> [String]? in
+            var out: [String] = []
+            var start = 0
+            // Words made only of ASCII letters and digits.
+            func flush(_ end: Int) {
+                guard end - start >= 4 else { return }
+                let word = p[start..<end]
+                var lowerBytes = [UInt8](word)
+                var restIsLower = true
+                for k in 0..<lowerBytes.count where lowerBytes[k] >= 0x41 && lowerBytes[k] <= 0x5A {
+                    lowerBytes[k] |= 0x20
+                    if k > 0 { restIsLower = false }
+                }
+                let lower = String(decoding: lowerBytes, as: UTF8.self)
+                guard !stopWords.contains(lower), !out.contains(where: { $0.lowercased() == lower }) else { return }
+                out.append(restIsLower ? lower : String(decoding: UnsafeBufferPointer(rebasing: word), as: UTF8.self))
+            }
+            var i = 0
+            while i < p.count {
+                let b = p[i]
+                if b >= 0x80 { return nil }
+                let isWordByte = (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
+                if !isWordByte {
+                    flush(i)
+                    start = i + 1
+                    if out.count >= limit { return out }
+                }
+                i += 1
+            }
+            flush(p.count)
+            return Array(out.prefix(limit))
+        }
+    }
+
     static func naturalText(promptKey: String, seed: UInt64) -> String {
         var g = SeededGenerator(seed: seed)
         var keys = keywords(promptKey)
         if keys.isEmpty { keys = ["this topic"] }
         var sentences: [String] = []
-        sentences.append(fill(g.pick(openers), key: keys[0], &g))
+        sentences.append(fill(g.pick(compiledOpeners), key: keys[0], &g))
         let bodyCount = 2 + g.below(4)
         for j in 0..<bodyCount {
-            sentences.append(fill(g.pick(bodies), key: keys[(j + 1) % keys.count], &g))
+            sentences.append(fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g))
         }
-        sentences.append(fill(g.pick(closers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g))
+        sentences.append(fill(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g))
         return sentences.joined(separator: " ")
     }
 
-    static func fill(_ template: String, key: String, _ g: inout SeededGenerator) -> String {
-        let n1 = g.pick(nouns)
-        var n2 = g.pick(nouns)
-        if n2 == n1 { n2 = nouns[(nouns.firstIndex(of: n1)! + 1) % nouns.count] }
-        let a1 = g.pick(adjectives)
-        var a2 = g.pick(adjectives)
-        if a2 == a1 { a2 = adjectives[(adjectives.firstIndex(of: a1)! + 1) % adjectives.count] }
-        let v = g.pick(verbs)
-        let v3b = g.pick(verbs) + "s"
-        let values: [String: String] = [
-            "KC": capitalized(key), "K": key, "N2": n2, "N": n1, "A2": a2, "A": a1,
-            "V3b": v3b, "V3": v + "s", "V": v, "D": g.pick(adverbs), "P": g.pick(prepositions),
-        ]
-        // One pass over the template: "{NAME}" is replaced by its value.
-        var out = ""
+    /// A template split once into literal text and `{NAME}` slots.
+    enum Segment { case text(String), slot(Slot) }
+    enum Slot { case kc, k, n2, n, a2, a, v3b, v3, v, d, p, unknown }
+
+    static func compile(_ template: String) -> [Segment] {
+        var out: [Segment] = []
+        var literal = ""
         var name: String?
+        // The same one-pass reading as before: "{" opens a name, "}" closes an open one.
         for ch in template {
             if ch == "{" { name = ""; continue }
-            if ch == "}", let n = name { out += values[n] ?? ""; name = nil; continue }
-            if name != nil { name?.append(ch) } else { out.append(ch) }
+            if ch == "}", let n = name {
+                if !literal.isEmpty { out.append(.text(literal)); literal = "" }
+                let slots: [String: Slot] = ["KC": .kc, "K": .k, "N2": .n2, "N": .n, "A2": .a2, "A": .a, "V3b": .v3b, "V3": .v3, "V": .v, "D": .d, "P": .p]
+                out.append(.slot(slots[n] ?? .unknown))
+                name = nil
+                continue
+            }
+            if name != nil { name?.append(ch) } else { literal.append(ch) }
+        }
+        if !literal.isEmpty { out.append(.text(literal)) }
+        return out
+    }
+
+    static let compiledOpeners = openers.map(compile)
+    static let compiledBodies = bodies.map(compile)
+    static let compiledClosers = closers.map(compile)
+
+    static func fill(_ template: [Segment], key: String, _ g: inout SeededGenerator) -> String {
+        // Draw order is part of the output contract: n1, n2, a1, a2, v, v3b, adverb, preposition.
+        let n1 = g.pick(nouns)
+        var n2 = g.pick(nouns)
+        if n2 == n1 { n2 = nouns[((nouns.firstIndex(of: n1) ?? 0) + 1) % nouns.count] }
+        let a1 = g.pick(adjectives)
+        var a2 = g.pick(adjectives)
+        if a2 == a1 { a2 = adjectives[((adjectives.firstIndex(of: a1) ?? 0) + 1) % adjectives.count] }
+        let v = g.pick(verbs)
+        let v3b = g.pick(verbs) + "s"
+        let d = g.pick(adverbs)
+        let p = g.pick(prepositions)
+        var out = ""
+        out.reserveCapacity(96 + 2 * key.utf8.count)
+        for segment in template {
+            switch segment {
+            case .text(let t): out += t
+            case .slot(let s):
+                switch s {
+                case .kc: out += capitalized(key)
+                case .k: out += key
+                case .n2: out += n2
+                case .n: out += n1
+                case .a2: out += a2
+                case .a: out += a1
+                case .v3b: out += v3b
+                case .v3: out += v; out += "s"
+                case .v: out += v
+                case .d: out += d
+                case .p: out += p
+                case .unknown: break
+                }
+            }
         }
         return out
     }
