@@ -38,7 +38,7 @@ let package = Package(
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
         .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "Guardrails"]),
 
         // Roles: thin executables.
         .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [
-                "RoleKit", "Topology",
+                "RoleKit", "Topology", "IAMPolicy", "Guardrails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),

@@ -17,13 +17,25 @@ enum StableHash {
         return h
     }
 
-    static func of(_ text: String, seed: UInt64 = offset) -> UInt64 { fnv1a(text.utf8, seed: seed) }
+    @inline(__always)
+    static func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* prime
+        }
+        return h
+    }
+
+    static func fnv1a(_ text: String, seed: UInt64) -> UInt64 { UTF8Text.withBytes(text) { fnv1a($0, seed: seed) } }
+
+    static func of(_ text: String, seed: UInt64 = offset) -> UInt64 { fnv1a(text, seed: seed) }
 
     /// Hash of several strings, each terminated by a 0 byte so ("ab","c") != ("a","bc").
     static func of(parts: [String], seed: UInt64 = offset) -> UInt64 {
         var h = seed
         for p in parts {
-            h = fnv1a(p.utf8, seed: h)
+            h = fnv1a(p, seed: h)
             h = fnv1a(CollectionOfOne(0), seed: h)
         }
         return mix(h)

@@ -218,11 +218,15 @@ public enum ModelStandIn {
     }
 
     /// Titan prompts are often "User: ...\nBot:"; the key is the last user line block.
+    /// (Character semantics: a marker counts only on Character boundaries; see UTF8Text.find.)
     static func titanPromptKey(_ input: String) -> String {
-        var text = Substring(input)
-        if let r = text.ranges(of: "User:").last { text = text[r.upperBound...] }
-        if let r = text.ranges(of: "Bot:").last { text = text[..<r.lowerBound] }
-        return String(text).trimmingSpaces()
+        let key = UTF8Text.withBytes(input) { p -> String? in
+            var lo = 0, hi = p.count
+            if let r = UTF8Text.find("User:", in: input, p, from: lo, to: hi, last: true) { lo = r.upperBound }
+            if let r = UTF8Text.find("Bot:", in: input, p, from: lo, to: hi, last: true) { hi = r.lowerBound }
+            return UTF8Text.trimmedASCII(p, lo..<hi) ?? String(decoding: UnsafeBufferPointer(rebasing: p[lo..<hi]), as: UTF8.self).trimmingSpaces()
+        }
+        return key ?? ""
     }
 
     static func prepareLlama(_ model: FoundationModel, _ obj: JSONObject) throws(ModelInvocationError) -> PreparedRequest {
@@ -271,20 +275,43 @@ public enum ModelStandIn {
     /// The last user turn of a Llama 3 (`<|start_header_id|>user<|end_header_id|>`) or
     /// `[INST] ... [/INST]` chat template; the whole prompt otherwise.
     static func chatTemplatePromptKey(_ prompt: String) -> String {
-        let header = "<|start_header_id|>user<|end_header_id|>"
-        if let r = prompt.ranges(of: header).last {
-            var rest = prompt[r.upperBound...]
-            if let end = rest.firstRange(of: "<|eot_id|>") { rest = rest[..<end.lowerBound] }
-            return String(rest).trimmingSpaces()
+        let key = UTF8Text.withBytes(prompt) { p -> String? in
+            let n = p.count
+            func trimmed(_ r: Range<Int>) -> String {
+                UTF8Text.trimmedASCII(p, r) ?? String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self).trimmingSpaces()
+            }
+            if let r = UTF8Text.find("<|start_header_id|>user<|end_header_id|>", in: prompt, p, from: 0, to: n, last: true) {
+                let end = UTF8Text.find("<|eot_id|>", in: prompt, p, from: r.upperBound, to: n, last: false)?.lowerBound ?? n
+                return trimmed(r.upperBound..<end)
+            }
+            if let r = UTF8Text.find("[INST]", in: prompt, p, from: 0, to: n, last: true) {
+                let end = UTF8Text.find("[/INST]", in: prompt, p, from: r.upperBound, to: n, last: false)?.lowerBound ?? n
+                return trimmed(r.upperBound..<end)
+            }
+            return nil
         }
-        if let r = prompt.ranges(of: "[INST]").last {
-            var rest = prompt[r.upperBound...]
-            if let end = rest.firstRange(of: "[/INST]") { rest = rest[..<end.lowerBound] }
-            return String(rest).trimmingSpaces()
-        }
+        if let key { return key }
         var s = prompt
-        for marker in ["<s>", "</s>", "<|begin_of_text|>"] { s = TextGenerator.replace(s, marker, "") }
+        s = removing("<s>", from: s)
+        s = removing("</s>", from: s)
+        s = removing("<|begin_of_text|>", from: s)
         return s.trimmingSpaces()
+    }
+
+    /// `TextGenerator.replace(s, marker, "")` on bytes.
+    static func removing(_ marker: StaticString, from s: String) -> String {
+        UTF8Text.withBytes(s) { p in
+            var out: [UInt8] = []
+            var from = 0
+            while let r = UTF8Text.find(marker, in: s, p, from: from, to: p.count, last: false) {
+                if out.isEmpty { out.reserveCapacity(p.count) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: p[from..<r.lowerBound]))
+                from = r.upperBound
+            }
+            if from == 0 { return s }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[from..<p.count]))
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     // MARK: Responses
@@ -332,7 +359,13 @@ public enum ModelStandIn {
 
     /// `msg_bdrk_01` + 22 Base58 characters derived from the request and the answer.
     static func anthropicMessageId(model: FoundationModel, req: PreparedRequest, gen: Generation) -> String {
-        let h = StableHash.of(parts: [model.modelId, String(decoding: req.canonicalBody, as: UTF8.self), gen.text])
+        // StableHash.of(parts: [modelId, canonical body as text, text]) without copying the body.
+        var h = StableHash.fnv1a(model.modelId, seed: StableHash.offset)
+        h = StableHash.fnv1a(CollectionOfOne(0), seed: h)
+        h = req.canonicalBody.withUnsafeBufferPointer { StableHash.fnv1a($0, seed: h) }
+        h = StableHash.fnv1a(CollectionOfOne(0), seed: h)
+        h = StableHash.fnv1a(gen.text, seed: h)
+        h = StableHash.mix(StableHash.fnv1a(CollectionOfOne(0), seed: h))
         return "msg_bdrk_01" + Base58.string(seed: h, count: 22)
     }
 }

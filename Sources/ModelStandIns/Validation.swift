@@ -124,7 +124,8 @@ enum Check {
     }
 
     /// "extraneous key [k] is not permitted" for each key outside `allowed`, in body order.
-    static func extraneous(allowed: Set<String>, in obj: JSONObject, at p: Pointer, _ errors: inout SchemaErrors) {
+    /// (`allowed` is a short list: a linear scan beats hashing with Swift's seeded Hasher.)
+    static func extraneous(allowed: [String], in obj: JSONObject, at p: Pointer, _ errors: inout SchemaErrors) {
         for k in obj.keys where !allowed.contains(k) { errors.add(p.text, "extraneous key [\(k)] is not permitted") }
     }
 
@@ -212,10 +213,11 @@ func checkMediaTypes(contentType: String?, accept: String?) throws(ModelInvocati
     func base(_ s: String) -> String {
         String(s.split(separator: ";", maxSplits: 1).first ?? "").trimmingSpaces().lowercased()
     }
-    if let ct = contentType, !ct.isEmpty, base(ct) != "application/json" {
+    // The usual headers are exactly "application/json"; skip the parsing for them.
+    if let ct = contentType, !ct.isEmpty, ct != "application/json", base(ct) != "application/json" {
         throw .validation(ServiceMessages.invalidContentType)
     }
-    if let a = accept, !a.isEmpty {
+    if let a = accept, !a.isEmpty, a != "application/json" {
         let ok = a.split(separator: ",").contains { ["application/json", "*/*", "application/*"].contains(base(String($0))) }
         if !ok { throw .validation(ServiceMessages.invalidAccept) }
     }
@@ -223,6 +225,7 @@ func checkMediaTypes(contentType: String?, accept: String?) throws(ModelInvocati
 
 extension String {
     func trimmingSpaces() -> String {
+        if let fast = UTF8Text.withBytes(self, { UTF8Text.trimmedASCII($0, 0..<$0.count) }) { return fast }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
