@@ -64,21 +64,25 @@ public enum TokenCounter {
 
     @inline(__always)
     static func kind(_ v: UInt32) -> Kind {
-        if v < 0x80 {
-            // ASCII by hand: Unicode property queries (and even a static table's lazy
-            // initialisation check) are too slow for the per-byte loop.
-            switch v {
-            case 0x09...0x0D, 0x20: return .space
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return .word
-            default: return .other
-            }
-        }
+        if v < 0x80 { return asciiKind(UInt8(truncatingIfNeeded: v)) }
         guard let c = Unicode.Scalar(v) else { return .other }
         let p = c.properties
         if p.isWhitespace { return .space }
         if p.isIdeographic { return .ideograph }
         if p.isAlphabetic || p.numericType != nil || p.generalCategory == .nonspacingMark { return .word }
         return .other
+    }
+
+    /// ASCII classes as bit masks (bit b of lo, or bit b-64 of hi): Unicode property queries,
+    /// and even a static table's lazy-initialisation check, are too slow for the per-byte loop.
+    /// Space: U+0009–U+000D and U+0020 (Unicode White_Space); word: 0-9, A-Z, a-z, _.
+    @inline(__always)
+    static func asciiKind(_ b: UInt8) -> Kind {
+        if b < 64 {
+            if (0x1_0000_3E00 as UInt64) >> b & 1 != 0 { return .space }
+            return (0x03FF_0000_0000_0000 as UInt64) >> b & 1 != 0 ? .word : .other
+        }
+        return (0x07FF_FFFE_87FF_FFFE as UInt64) >> (b & 63) & 1 != 0 ? .word : .other
     }
 
     /// Calls `emit(start, end)` with the UTF-8 byte offsets of each token (whitespace
@@ -101,8 +105,16 @@ public enum TokenCounter {
                 var inGroup = 1
                 var j = i + len
                 while j < n {
-                    let (c2, l2) = UTF8Text.decode(p, j)
-                    guard kind(c2) == .word else { break }
+                    let b = p[j]
+                    let l2: Int
+                    if b < 0x80 {
+                        guard asciiKind(b) == .word else { break }
+                        l2 = 1
+                    } else {
+                        let (c2, l) = UTF8Text.decode(p, j)
+                        guard kind(c2) == .word else { break }
+                        l2 = l
+                    }
                     if inGroup == 4 {
                         if !emit(groupStart, j) { return }
                         groupStart = j
