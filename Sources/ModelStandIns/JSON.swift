@@ -429,8 +429,8 @@ extension JSONValue {
             var i = 0
             while i < p.count {
                 // Skip 8 plain bytes at a time (no control character, quote or backslash).
-                while i + 8 <= p.count, !JSONValue.needsEscape(UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
-                    i += 8
+                if let base = UnsafeRawPointer(p.baseAddress) {
+                    while i + 8 <= p.count, !JSONValue.needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
                 }
                 guard i < p.count else { break }
                 let b = p[i]
