@@ -211,7 +211,11 @@ public final class Node {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// `settings.trace` in the run manifest: "full" (default) or "off" (benchmarks measuring the bare path).
+    private lazy var tracingEnabled: Bool = manifest.settings["trace"] != "off"
+
     public func trace(_ record: TraceRecord) {
+        guard tracingEnabled || record.event == .start || record.event == .stop else { return }
         var r = record
         if r.lamport == 0 { r.lamport = lamport }
         let line = encoder.encode(r)

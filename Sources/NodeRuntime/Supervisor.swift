@@ -47,8 +47,10 @@ public final class Supervisor {
     private var status: RunStatus
     private var pids: [Int32: Int] = [:]
     private let runDirectory: String
+    private let ownerPid: Int32?
 
-    public init(manifest: RunManifest, binDirectory: String) {
+    public init(manifest: RunManifest, binDirectory: String, ownerPid: Int32? = nil) {
+        self.ownerPid = ownerPid
         self.manifest = manifest
         self.binDirectory = binDirectory
         runDirectory = manifest.runDirectory
@@ -126,6 +128,7 @@ public final class Supervisor {
             }
             reap()
             if !status.nodes.contains(where: { $0.state == "running" }) { log("every node has ended"); break }
+            if let owner = ownerPid, !ProcessProbe.isAlive(owner) { log("owner process \(owner) is gone: stopping"); break }
         }
         status.state = "stopping"
         writeStatus()

@@ -1,6 +1,7 @@
 // A small JSON value type for the roles' own bodies (control commands, audit records), decoded with JSONDecoder so
 // booleans and numbers stay distinct.
 import Foundation
+import NodeRuntime
 
 public indirect enum JSONValue: Sendable, Equatable, Codable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
@@ -31,10 +32,42 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// Compact JSON with sorted keys, written by hand: audit records are serialized once per call on the front
+    /// end's hot path, where JSONEncoder cost more than the rest of the call. `pretty` goes through JSONEncoder.
     public func serialized(pretty: Bool = false) -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(e.encode(self))) ?? Array("null".utf8)
+        if pretty {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            return (try? Array(e.encode(self))) ?? Array("null".utf8)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n):
+            if n == n.rounded(), abs(n) < 1e15 { out.append(contentsOf: String(Int64(n)).utf8) }
+            else if n.isFinite { out.append(contentsOf: String(n).utf8) } else { out.append(contentsOf: "null".utf8) }
+        case .string(let s): JSONLine.appendQuoted(s, to: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() { if i > 0 { out.append(UInt8(ascii: ",")) }; v.write(to: &out) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            for (i, k) in o.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONLine.appendQuoted(k, to: &out)
+                out.append(UInt8(ascii: ":"))
+                o[k]!.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
     }
 
     public subscript(key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }

@@ -35,11 +35,12 @@ struct Up: ParsableCommand {
     @Option(help: "How long to wait for every node to answer its health check, in ms.") var healthTimeoutMs = 20_000
     @Option(help: "Record every frame this node sees to RUN_DIR/wiretap/NODE.frames (repeatable; 'all' for every node).")
     var wiretap: [String] = []
+    @Option(help: "Stop the run by itself when this process ends (test harnesses pass their pid).") var ownerPid: Int32?
 
     func run() throws {
         try runCLI {
             let r = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency,
-                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap)))
+                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap), ownerPid: ownerPid))
             print("run \(r.manifest.runId) is up: \(r.manifest.nodes.count) nodes healthy in \(Int(r.elapsedMs)) ms")
             print("  run directory  \(options.run.path)")
             print("  logs           \(options.run.logsPath)/NODE.log")
@@ -224,9 +225,10 @@ struct TraceCommand: ParsableCommand {
 struct Supervise: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "(internal) Run the supervisor of a run directory.", shouldDisplay: false)
     @OptionGroup var options: RunOptions
+    @Option(help: "Stop when this process ends.") var ownerPid: Int32?
     func run() throws {
         let manifest = try options.run.loadManifest()
-        let code = Supervisor(manifest: manifest, binDirectory: binDirectory()).run()
+        let code = Supervisor(manifest: manifest, binDirectory: binDirectory(), ownerPid: ownerPid).run()
         throw ExitCode(code)
     }
 }

@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Model to invoke.") var model = "amazon.titan-text-express-v1"
     @Option(help: "Client node (default: the first bedrock-client).") var from: String?
     @Option(help: "Run directory for the benchmark's own run.") var runDir: String?
+    @Option(help: "Trace level of the benchmark run: full (every hop journaled, the default) or off.") var trace = "full"
     @Option(help: "Path of the C reference bench source to compile and run too (skipped if missing).")
     var reference = "../shared/bench/zmq-chain-bench.c"
 
@@ -75,7 +76,7 @@ struct Bench: ParsableCommand {
         try runCLI {
             let run = RunDirectory.resolve(runDir ?? ".bedrock-sim/bench-\(getpid())")
             print("bench: launching \(topology) in \(run.path) (zero model latency)")
-            let launch = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: run, zeroLatency: true))
+            let launch = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: run, zeroLatency: true, settings: ["trace": trace]))
             defer { _ = try? Launcher.down(run) }
             let client = try run.operatorClient()
             guard let node = from ?? launch.manifest.nodes.first(where: { $0.role == "bedrock-client" })?.name else {

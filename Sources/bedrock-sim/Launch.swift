@@ -15,6 +15,8 @@ struct LaunchOptions {
     var settings: [String: String] = [:]
     /// Nodes whose frames are recorded to RUN_DIR/wiretap (red-team and test use).
     var wiretap: Set<String> = []
+    /// When set, the run stops by itself once this process is gone (test harnesses pass their own pid).
+    var ownerPid: Int32?
 }
 
 struct LaunchResult {
@@ -174,7 +176,7 @@ enum Launcher {
 
         let supervisor = Process()
         supervisor.executableURL = URL(fileURLWithPath: binDirectory() + "/bedrock-sim")
-        supervisor.arguments = ["supervise", "--run-dir", run.path]
+        supervisor.arguments = ["supervise", "--run-dir", run.path] + (options.ownerPid.map { ["--owner-pid", String($0)] } ?? [])
         FileManager.default.createFile(atPath: run.logsPath + "/supervisor.log", contents: nil)
         let log = FileHandle(forWritingAtPath: run.logsPath + "/supervisor.log")
         supervisor.standardOutput = log

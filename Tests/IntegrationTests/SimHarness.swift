@@ -67,7 +67,8 @@ final class SimRun {
     /// Starts the run; records an issue (with node logs) and returns false if it does not come up.
     @discardableResult
     func up(_ extra: [String] = ["--zero-latency"]) -> Bool {
-        let r = runCommand(Paths.sim, ["up", topology, "--run-dir", runDir] + extra, timeoutSeconds: 60)
+        // --owner-pid: if this test process dies before stop(), the run stops by itself.
+        let r = runCommand(Paths.sim, ["up", topology, "--run-dir", runDir, "--owner-pid", String(getpid())] + extra, timeoutSeconds: 60)
         guard r.status == 0 else {
             Issue.record("bedrock-sim up failed (\(r.status)):\n\(r.stdout)\n\(r.stderr)\n\(logs())")
             return false
