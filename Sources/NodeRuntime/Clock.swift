@@ -68,6 +68,22 @@ public enum SimIds {
     }
 }
 
+/// Fast unique UUID-shaped ids (CloudTrail eventID): a random 64-bit prefix per process plus a counter, so no
+/// random call per record.
+public struct UUIDGenerator {
+    private let prefix: String
+    private var counter: UInt64 = 0
+    public init() {
+        let h = Array(SimIds.hex(SecureRandom.bytes(10)))
+        prefix = String(h[0..<8]) + "-" + String(h[8..<12]) + "-4" + String(h[12..<15]) + "-a" + String(h[15..<18]) + "-"
+    }
+    public mutating func next() -> String {
+        counter &+= 1
+        let c = String(counter, radix: 16)
+        return prefix + String(repeating: "0", count: max(0, 12 - c.count)) + c
+    }
+}
+
 /// Message ids: node-unique prefix plus a counter, so ids are unique across the run without a random call per message.
 public struct MessageIdGenerator {
     private let prefix: String

@@ -31,9 +31,14 @@ public struct JSONLine {
 
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Fast path: most values (ids, node names, reasons) need no escaping.
-        if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
-            out.append(contentsOf: s.utf8)
+        // Fast path: most values (ids, node names, reasons) need no escaping; scan the contiguous UTF-8 directly.
+        var s = s
+        let clean: Bool = s.withUTF8 { buf in
+            for b in buf where b < 32 || b == 34 || b == 92 { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if clean {
             out.append(UInt8(ascii: "\""))
             return
         }

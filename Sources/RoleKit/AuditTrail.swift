@@ -8,6 +8,13 @@ public final class AuditTrail {
     private let directory: String
     private var handles: [String: FileHandle] = [:]
     private let region: String
+    /// Records are buffered per account and written at most every `flushIntervalMs` (CloudTrail itself delivers
+    /// within minutes), so the hot path pays no write per call. `flush()` writes them now.
+    private var pending: [String: [UInt8]] = [:]
+    private var eventIds = UUIDGenerator()
+    private var secondCache: (second: UInt64, prefix: String) = (0, "")
+    public static let flushIntervalMs: Double = 20
+    public var hasPending: Bool { !pending.isEmpty }
 
     public init(runDirectory: String, region: String) {
         directory = runDirectory + "/cloudtrail"
@@ -38,32 +45,40 @@ public final class AuditTrail {
     }
 
     public func record(_ e: Entry) {
-        var o: [String: JSONValue] = [
-            "eventVersion": .string("1.09"),
-            "userIdentity": .object(e.userIdentity),
-            "eventTime": .string(SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false)),
-            "eventSource": .string("bedrock.amazonaws.com"),
-            "eventName": .string(e.eventName),
-            "awsRegion": .string(region),
-            "sourceIPAddress": .string(e.sourceIPAddress),
-            "userAgent": .string(e.userAgent),
-            "requestParameters": .object(e.requestParameters),
-            "responseElements": .null,
-            "requestID": .string(e.requestId),
-            "eventID": .string(SimIds.uuid()),
-            "readOnly": .bool(e.readOnly),
-            "eventType": .string("AwsApiCall"),
-            "managementEvent": .bool(e.eventCategory == "Management"),
-            "recipientAccountId": .string(e.recipientAccountId),
-            "eventCategory": .string(e.eventCategory),
-        ]
-        if let v = e.vpcEndpointId { o["vpcEndpointId"] = .string(v) }
-        if let v = e.vpcEndpointAccountId { o["vpcEndpointAccountId"] = .string(v) }
-        if let v = e.errorCode { o["errorCode"] = .string(v) }
-        if let v = e.errorMessage { o["errorMessage"] = .string(v) }
-        var line = JSONValue.object(o).serialized()
-        line.append(10)
-        handle(for: e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId)?.write(Data(line))
+        precondition(!e.requestId.isEmpty, "an audit record names its request")
+        // Written field by field in CloudTrail's order (no intermediate dictionary: this runs once per call).
+        var j = JSONLine(capacity: 768)
+        j.string("eventVersion", "1.09")
+        j.raw("userIdentity", JSONValue.object(e.userIdentity).serialized())
+        // CloudTrail's eventTime has whole seconds: drop ".mmm" from the millisecond form.
+        j.string("eventTime", String(SimClock.iso8601Fast(unixMs: SimClock.unixMilliseconds(), cache: &secondCache).dropLast(5)) + "Z")
+        j.string("eventSource", "bedrock.amazonaws.com")
+        j.string("eventName", e.eventName)
+        j.string("awsRegion", region)
+        j.string("sourceIPAddress", e.sourceIPAddress)
+        j.string("userAgent", e.userAgent)
+        j.raw("requestParameters", JSONValue.object(e.requestParameters).serialized())
+        j.raw("responseElements", Array("null".utf8))
+        j.string("requestID", e.requestId)
+        j.string("eventID", eventIds.next())
+        j.bool("readOnly", e.readOnly)
+        j.string("eventType", "AwsApiCall")
+        j.bool("managementEvent", e.eventCategory == "Management")
+        j.string("recipientAccountId", e.recipientAccountId)
+        j.string("eventCategory", e.eventCategory)
+        j.stringIfPresent("vpcEndpointId", e.vpcEndpointId)
+        j.stringIfPresent("vpcEndpointAccountId", e.vpcEndpointAccountId)
+        j.stringIfPresent("errorCode", e.errorCode)
+        j.stringIfPresent("errorMessage", e.errorMessage)
+        let line = j.finish()
+        let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
+        pending[account, default: []].append(contentsOf: line)
+        pending[account]!.append(10)
+    }
+
+    public func flush() {
+        for (account, bytes) in pending { handle(for: account)?.write(Data(bytes)) }
+        pending.removeAll(keepingCapacity: true)
     }
 
     private func handle(for account: String) -> FileHandle? {

@@ -208,6 +208,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         let token = nextToken; nextToken += 1
+        precondition(token != FrontendRole.auditFlushToken)
         var p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
                             modelMessageId: "", attempts: 0, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
         p.call.attributes["canonicalModelId"] = canonical
@@ -319,7 +320,11 @@ public final class FrontendRole: NodeRole {
         }
     }
 
+    /// Timer token reserved for flushing the audit trail.
+    static let auditFlushToken: UInt64 = 0
+
     public func timerFired(_ token: UInt64, node: Node) {
+        if token == FrontendRole.auditFlushToken { audit.flush(); return }
         guard let requestId = timerRequests.removeValue(forKey: token), pending[requestId] != nil else { return }
         finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
     }
@@ -360,10 +365,12 @@ public final class FrontendRole: NodeRole {
         if let error { r.details.append(("errorType", error.errorType)) }
         node.trace(r)
         node.send(e, to: endpointPeer, link: .service)
-        recordAudit(call: call, error: error)
+        recordAudit(call: call, error: error, node: node)
     }
 
-    private func recordAudit(call: FrontendCall, error: BedrockError?) {
+    public func stop(node: Node) { audit.flush() }
+
+    private func recordAudit(call: FrontendCall, error: BedrockError?, node: Node) {
         var identity = call.userIdentity
         if identity.isEmpty {
             // Until SigV4 authentication fills it, the caller is known only as its account (from the endpoint stamp).
@@ -384,6 +391,7 @@ public final class FrontendRole: NodeRole {
         entry.vpcEndpointAccountId = call.sourceVpce != nil ? call.clientAccount : nil
         entry.errorCode = error?.errorType
         entry.errorMessage = error?.message
+        if !audit.hasPending { node.schedule(afterMs: AuditTrail.flushIntervalMs, token: FrontendRole.auditFlushToken) }
         audit.record(entry)
     }
 }

@@ -38,7 +38,11 @@ struct RequestPathTests {
         let again = (t.json?["hops"] as? [[String: Any]] ?? []).filter { ["send", "recv"].contains($0["event"] as? String ?? "") }
         run.check(again.count == hops.count, "trace printed \(again.count) hops, invoke \(hops.count)")
         // One CloudTrail record in the caller's account, with the model id and the endpoint, nothing else.
-        let trail = (try? String(contentsOfFile: run.runDir + "/cloudtrail/111111111111.jsonl", encoding: .utf8)) ?? ""
+        var trail = ""
+        _ = waitUntil(timeoutSeconds: 5) {
+            trail = (try? String(contentsOfFile: run.runDir + "/cloudtrail/111111111111.jsonl", encoding: .utf8)) ?? ""
+            return trail.contains(requestId)
+        }
         let record = trail.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .first { $0["requestID"] as? String == requestId }
         run.check(record?["eventName"] as? String == "InvokeModel", "no CloudTrail record for \(requestId): \(trail)")
