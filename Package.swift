@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
     ]
 )
