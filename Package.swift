@@ -38,7 +38,10 @@ let package = Package(
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
         .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "Guardrails"]),
+        // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
+        // which node processes never load.
+        .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns"]),
 
         // Roles: thin executables.
         .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
@@ -51,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [
-                "RoleKit", "Topology", "IAMPolicy", "Guardrails",
+                "RoleKit", "OperatorKit", "Topology", "IAMPolicy", "Guardrails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
@@ -65,6 +68,6 @@ let package = Package(
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ"]),
     ]
 )

@@ -1,6 +1,6 @@
 // The run manifest: what `bedrock-sim up` compiles from a topology and hands to every node process. It is the only
 // configuration a node reads, so every node of a run agrees on addresses, public keys and who may talk to whom.
-import Foundation
+import FoundationEssentials
 
 public struct RunManifest: Codable, Sendable {
     public var runId: String

@@ -11,7 +11,10 @@
 // missing handler fails closed.
 import CSystemShims
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZMQ
 
 /// What a role implements. Every callback runs on the node's I/O thread, one at a time, to completion.
@@ -94,7 +97,7 @@ public final class Node {
     public var logPrefix: String
     /// Red-team wiretap: when settings.wiretap is "1", every frame this node sends or receives on its service and
     /// upstream links is appended, exactly as the node process sees it, to RUN_DIR/wiretap/NODE.frames.
-    private var wiretap: FileHandle?
+    private var wiretap: Int32?
 
     public init(manifestPath: String, nodeName: String) throws {
         // Block termination signals before libzmq starts its threads, so they arrive on our signalfd.
@@ -110,17 +113,15 @@ public final class Node {
         self.ids = MessageIdGenerator(node: me.name)
         self.encoder = TraceEncoder(node: me.name, role: me.role, account: me.accountId, accountKind: account.kind)
         self.logPrefix = "\(me.name)[\(me.role)]"
-        secretKey = try String(contentsOfFile: me.curveSecretKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        secretKey = try String(contentsOfFile: me.curveSecretKeyFile, encoding: .utf8).trimmedASCIIWhitespace
         guard secretKey.count == 40 else { throw NodeStartupError("\(me.curveSecretKeyFile): expected a 40-character Z85 CURVE secret key") }
         for n in manifest.nodes { knownKeys[n.curvePublicKey] = n.name }
         knownKeys[manifest.operatorPublicKey] = "operator"
 
         if me.settings["wiretap"] == "1" {
             let dir = manifest.runDirectory + "/wiretap"
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let path = dir + "/\(me.name).frames"
-            FileManager.default.createFile(atPath: path, contents: nil)
-            wiretap = FileHandle(forWritingAtPath: path)
+            POSIX.makeDirectory(dir)
+            wiretap = POSIX.openAppend(dir + "/\(me.name).frames")
         }
         context = try Context(ioThreads: 1)
         // The ZAP handler must be bound before any CURVE server socket accepts a connection.
@@ -208,7 +209,7 @@ public final class Node {
     /// One log line on stderr (the supervisor sends it to logs/NODE.log). Never pass content here.
     public func log(_ message: String) {
         let line = "\(SimClock.iso8601(unixMs: SimClock.unixMilliseconds())) \(logPrefix) \(message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        POSIX.writeStderr(line)
     }
 
     /// `settings.trace` in the run manifest: "full" (default) or "off" (benchmarks measuring the bare path).
@@ -234,7 +235,7 @@ public final class Node {
 
     private func tap(_ direction: String, _ peer: String, _ bytes: [UInt8]) {
         guard let w = wiretap else { return }
-        w.write(Data("\(direction) \(peer) \(bytes.count)\n".utf8) + Data(bytes) + Data([10]))
+        POSIX.writeAll(w, Array("\(direction) \(peer) \(bytes.count)\n".utf8) + bytes + [10])
     }
 
     public func peerAccount(_ peer: String) -> String {
@@ -302,7 +303,7 @@ public final class Node {
     }
 
     public func replyControl(_ request: ControlRequest, json: [String: Any]) {
-        let body = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])).map { Array($0) } ?? Array("{}".utf8)
+        let body = PlainJSON.serialize(json)
         replyControl(request, body: body)
     }
 
@@ -577,8 +578,8 @@ public final class Node {
                 try? controlSocket.send([m.frames[0], err.encode()])
                 continue
             }
-            let json = (try? JSONSerialization.jsonObject(with: Data(e.body))) as? [String: Any] ?? [:]
-            let command = json["command"] as? String ?? ""
+            struct Command: Decodable { var command: String? }
+            let command = (try? JSONDecoder().decode(Command.self, from: Data(e.body)))?.command ?? ""
             let request = ControlRequest(routingId: m.frames[0], messageId: e.messageId, command: command, body: e.body)
             switch command {
             case "ping":
@@ -644,14 +645,14 @@ public enum NodeMain {
             return args[i + 1]
         }
         guard let manifest = value("--manifest"), let name = value("--node") else {
-            FileHandle.standardError.write(Data("usage: \(roleName) --manifest RUN_DIR/manifest.json --node NAME\n".utf8))
+            POSIX.writeStderr("usage: \(roleName) --manifest RUN_DIR/manifest.json --node NAME\n")
             exit(64)
         }
         // A peer closing a connection must never kill the node.
         signal(SIGPIPE, SIG_IGN)
         // Die with the supervisor, even if it is killed with SIGKILL: no orphan nodes.
         _ = sim_set_parent_death_signal(SIGTERM)
-        if let expected = ProcessInfo.processInfo.environment["BEDROCK_SIM_SUPERVISOR_PID"], let pid = Int32(expected), getppid() != pid {
+        if let expected = POSIX.environment("BEDROCK_SIM_SUPERVISOR_PID"), let pid = Int32(expected), getppid() != pid {
             exit(0)
         }
         do {
@@ -662,7 +663,7 @@ public enum NodeMain {
             let role = try makeRole(node)
             exit(node.run(role: role))
         } catch {
-            FileHandle.standardError.write(Data("\(roleName) \(name): cannot start: \(error)\n".utf8))
+            POSIX.writeStderr("\(roleName) \(name): cannot start: \(error)\n")
             exit(1)
         }
     }

@@ -1,12 +1,12 @@
 // CloudTrail-shaped audit records, one per call, written by the front end into the caller's account trail
 // (RUN_DIR/cloudtrail/ACCOUNT.jsonl). A record names the model and the outcome, never the prompt or completion:
 // requestParameters carries only modelId (plus guardrail ids) and responseElements is always null.
-import Foundation
+import FoundationEssentials
 import NodeRuntime
 
 public final class AuditTrail {
     private let directory: String
-    private var handles: [String: FileHandle] = [:]
+    private var handles: [String: Int32] = [:]
     private let region: String
     /// Records are buffered per account and written at most every `flushIntervalMs` (CloudTrail itself delivers
     /// within minutes), so the hot path pays no write per call. `flush()` writes them now.
@@ -19,7 +19,7 @@ public final class AuditTrail {
     public init(runDirectory: String, region: String) {
         directory = runDirectory + "/cloudtrail"
         self.region = region
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        POSIX.makeDirectory(directory)
     }
 
     public struct Entry {
@@ -77,17 +77,14 @@ public final class AuditTrail {
     }
 
     public func flush() {
-        for (account, bytes) in pending { handle(for: account)?.write(Data(bytes)) }
+        for (account, bytes) in pending { if let fd = handle(for: account) { POSIX.writeAll(fd, bytes) } }
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func handle(for account: String) -> FileHandle? {
+    private func handle(for account: String) -> Int32? {
         if let h = handles[account] { return h }
-        let path = "\(directory)/\(account).jsonl"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { return nil }
-        h.seekToEndOfFile()
-        handles[account] = h
-        return h
+        guard let fd = POSIX.openAppend("\(directory)/\(account).jsonl") else { return nil }
+        handles[account] = fd
+        return fd
     }
 }

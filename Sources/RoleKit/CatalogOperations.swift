@@ -17,7 +17,7 @@ func queryParameters(_ request: HTTPRequest) -> [String: String] {
     for pair in query.split(separator: "&") {
         let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
         guard let k = RuntimeRouter.percentDecode(kv[0]) else { continue }
-        out[k] = kv.count > 1 ? RuntimeRouter.percentDecode(kv[1].replacingOccurrences(of: "+", with: " ")) ?? "" : ""
+        out[k] = kv.count > 1 ? RuntimeRouter.percentDecode(String(kv[1].map { $0 == "+" ? " " : $0 })) ?? "" : ""
     }
     return out
 }

@@ -5,7 +5,6 @@
 // socket: `invoke` (one call, answered with the response) and `bench` (a closed loop of calls with a window of
 // requests in flight, answered with every latency).
 import Envelope
-import Foundation
 import NodeRuntime
 import SimCrypto
 

@@ -1,20 +1,20 @@
 // trace-collector: receives every node's journal records over a CURVE PULL socket and appends them to the run's
 // trace.jsonl. It is the simulator's observer, not part of Bedrock: it lives in its own "simulator" account.
 import Envelope
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeRuntime
 
 public final class CollectorRole: NodeRole {
-    private let handle: FileHandle
+    private let fd: Int32
     private var lines = 0
 
     public init(node: Node) throws {
         let path = node.manifest.runDirectory + "/trace.jsonl"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw NodeStartupError("cannot open \(path)") }
-        h.seekToEndOfFile()
-        handle = h
-        let write: ([UInt8]) -> Void = { [h] bytes in h.write(Data(bytes)) }
+        guard let fd = POSIX.openAppend(path) else { throw NodeStartupError("cannot open \(path)") }
+        self.fd = fd
+        let write: ([UInt8]) -> Void = { bytes in POSIX.writeAll(fd, bytes) }
         node.localTraceSink = { line in write(line + [10]) }
         node.admitAllNodes(domain: "trace")
         guard let endpoint = node.me.serviceEndpoint else { throw NodeStartupError("trace-collector needs a service port") }
@@ -35,12 +35,12 @@ public final class CollectorRole: NodeRole {
     public func control(_ request: ControlRequest, node: Node) {
         switch request.command {
         case "flush":
-            handle.synchronizeFile()
+            fsync(fd)
             node.replyControl(request, json: ["batches": lines])
         default:
             node.replyControl(request, json: ["error": "unknown command"])
         }
     }
 
-    public func stop(node: Node) { handle.synchronizeFile() }
+    public func stop(node: Node) { fsync(fd) }
 }

@@ -7,7 +7,7 @@
 // dies, and writes one CloudTrail-shaped audit record per call. It keeps no prompt or completion: a pending call
 // holds the request only until the host answers, and nothing with content is logged or traced.
 import Envelope
-import Foundation
+import FoundationEssentials
 import NodeRuntime
 import SimCrypto
 
@@ -41,7 +41,7 @@ public final class FrontendRole: NodeRole {
 
     public init(node: Node, extensions: FrontendExtensions = FrontendExtensions()) throws {
         guard let keyFile = node.me.settings["e2eSecretKeyFile"] else { throw NodeStartupError("runtime-frontend needs settings.e2eSecretKeyFile") }
-        let hex = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hex = try String(contentsOfFile: keyFile, encoding: .utf8).trimmedASCIIWhitespace
         guard let raw = bytes(fromHex: hex), raw.count == 32 else { throw NodeStartupError("\(keyFile): expected 64 hex characters") }
         sessions = FrontendSealSessions(staticKey: try X25519PrivateKey(rawRepresentation: raw))
         region = node.manifest.region

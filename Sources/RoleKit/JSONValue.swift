@@ -1,6 +1,6 @@
 // A small JSON value type for the roles' own bodies (control commands, audit records), decoded with JSONDecoder so
 // booleans and numbers stay distinct.
-import Foundation
+import FoundationEssentials
 import NodeRuntime
 
 public indirect enum JSONValue: Sendable, Equatable, Codable {

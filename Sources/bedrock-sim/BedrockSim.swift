@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import NodeRuntime
+import OperatorKit
 import RoleKit
 
 @main

@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Histogram
 import NodeRuntime
+import OperatorKit
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the full request path against a raw libzmq baseline of the same shape.")

@@ -2,6 +2,7 @@
 // until every node answers its health check.
 import Foundation
 import NodeRuntime
+import OperatorKit
 import RoleKit
 import SimCrypto
 import Topology

@@ -2,6 +2,7 @@
 // cloudtrail/ACCOUNT.jsonl. Two runs in different directories never share ports or files.
 import Foundation
 import NodeRuntime
+import OperatorKit
 
 struct CLIError: Error, CustomStringConvertible {
     let message: String

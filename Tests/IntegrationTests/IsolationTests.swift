@@ -2,6 +2,7 @@
 import Envelope
 import Foundation
 import NodeRuntime
+import OperatorKit
 import Testing
 import ZMQ
 

@@ -1,6 +1,7 @@
 // Failure, deadlines and process lifecycle with real processes.
 import Foundation
 import NodeRuntime
+import OperatorKit
 import Testing
 
 @Suite("Failure and lifecycle (real processes)", .serialized)

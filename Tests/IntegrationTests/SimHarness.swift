@@ -3,6 +3,7 @@
 // a hard timeout; a failing check prints every node's log; `stop()` (called in `defer`) ends every process.
 import Foundation
 import NodeRuntime
+import OperatorKit
 import Testing
 
 enum Paths {

@@ -2,8 +2,8 @@
 // process (stdout and stderr to RUN_DIR/logs/NODE.log), records their pids and deaths in RUN_DIR/status.json, and
 // on SIGTERM/SIGINT stops them all (SIGTERM, then SIGKILL after a grace period). Nodes ask the kernel for SIGTERM
 // when the supervisor dies, so even `kill -9` of the supervisor leaves no orphans.
-import CSystemShims
 import Foundation
+import NodeRuntime
 
 public struct NodeStatus: Codable, Sendable {
     public var name: String
@@ -38,7 +38,7 @@ public enum ProcessProbe {
         }
         return true
     }
-    public static func residentBytes(_ pid: Int32) -> UInt64 { sim_resident_bytes_of(pid) }
+    public static func residentBytes(_ pid: Int32) -> UInt64 { POSIX.residentBytes(pid) }
 }
 
 public final class Supervisor {
@@ -100,7 +100,7 @@ public final class Supervisor {
 
     /// Runs until told to stop. Returns the exit status for the supervisor process.
     public func run() -> Int32 {
-        let sfd = sim_make_shutdown_signalfd()
+        let sfd = POSIX.shutdownSignalFD()
         try? FileManager.default.createDirectory(atPath: runDirectory + "/logs", withIntermediateDirectories: true)
         // The collector first, so the other nodes' first records have somewhere to go.
         let ordered = manifest.nodes.sorted { ($0.role == "trace-collector" ? 0 : 1) < ($1.role == "trace-collector" ? 0 : 1) }
@@ -121,7 +121,7 @@ public final class Supervisor {
             var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 1, 200)
             if fds[0].revents & Int16(POLLIN) != 0 {
-                let sig = sim_read_signalfd(sfd)
+                let sig = POSIX.readSignal(sfd)
                 log("signal \(sig): stopping all nodes")
                 stopping = true
                 break

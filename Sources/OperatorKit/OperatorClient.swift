@@ -3,6 +3,7 @@
 // dedicated thread), never from Swift's cooperative pool.
 import Envelope
 import Foundation
+import NodeRuntime
 import ZMQ
 
 public struct OperatorError: Error, CustomStringConvertible {

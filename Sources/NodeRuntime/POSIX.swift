@@ -1,0 +1,85 @@
+// Small POSIX helpers so the node runtime needs only FoundationEssentials: node processes then do not load the full
+// Foundation (and ICU), which keeps each node's resident memory small.
+import CSystemShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum POSIX {
+    /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            offset += n
+        }
+        return true
+    }
+
+    public static func writeStderr(_ s: String) { writeAll(2, Array(s.utf8)) }
+
+    /// Opens `path` for appending (creating it with `mode`), or nil.
+    public static func openAppend(_ path: String, mode: mode_t = 0o644) -> Int32? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
+        return fd >= 0 ? fd : nil
+    }
+
+    public static func makeDirectory(_ path: String) { _ = mkdir(path, 0o755) }
+
+    public static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// A signalfd for SIGTERM/SIGINT/SIGHUP (blocks them in the calling thread first).
+    public static func shutdownSignalFD() -> Int32 { sim_make_shutdown_signalfd() }
+    public static func readSignal(_ fd: Int32) -> Int32 { sim_read_signalfd(fd) }
+    public static func residentBytes(_ pid: Int32) -> UInt64 { sim_resident_bytes_of(pid) }
+}
+
+extension String {
+    /// The string without leading and trailing ASCII whitespace (key files end with a newline).
+    public var trimmedASCIIWhitespace: String {
+        let ws: Set<UInt8> = [9, 10, 13, 32]
+        let u = Array(utf8)
+        guard let first = u.firstIndex(where: { !ws.contains($0) }), let last = u.lastIndex(where: { !ws.contains($0) }) else { return "" }
+        return String(decoding: u[first...last], as: UTF8.self)
+    }
+}
+
+/// A JSON writer for the plain values control replies are built from ([String: Any] of String, Bool, integers,
+/// Double, arrays and dictionaries), without JSONSerialization. Keys are sorted.
+public enum PlainJSON {
+    public static func serialize(_ value: Any) -> [UInt8] {
+        var out: [UInt8] = []
+        write(value, to: &out)
+        return out
+    }
+
+    static func write(_ value: Any, to out: inout [UInt8]) {
+        switch value {
+        case let s as String: JSONLine.appendQuoted(s, to: &out)
+        case let b as Bool: out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let i as Int: out.append(contentsOf: String(i).utf8)
+        case let i as Int32: out.append(contentsOf: String(i).utf8)
+        case let i as Int64: out.append(contentsOf: String(i).utf8)
+        case let i as UInt64: out.append(contentsOf: String(i).utf8)
+        case let d as Double: out.append(contentsOf: (d.isFinite ? String(d) : "null").utf8)
+        case let a as [Any]:
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() { if i > 0 { out.append(UInt8(ascii: ",")) }; write(v, to: &out) }
+            out.append(UInt8(ascii: "]"))
+        case let d as [String: Any]:
+            out.append(UInt8(ascii: "{"))
+            for (i, k) in d.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONLine.appendQuoted(k, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(d[k]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case let o as Optional<Any>:
+            if let v = o { write(v, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        default: JSONLine.appendQuoted(String(describing: value), to: &out)
+        }
+    }
+}
