@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
-        .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire"]),
+        .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire", "EventStream"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
     ]
 )
