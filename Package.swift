@@ -2,8 +2,9 @@
 // The Bedrock security-architecture simulator.
 //
 // Layering (see docs/architecture.md):
-//   C modules      CZeroMQ (libzmq), COpenSSL (libcrypto), CSystemShims (prctl, signalfd, eventfd)
-//   pure engines   SimCrypto, Envelope, SigV4, IAMPolicy, Guardrails, ModelStandIns, EventStream, Topology
+//   C modules      CZeroMQ (libzmq), COpenSSL (libcrypto), CLibSSL (libssl), CSystemShims (prctl, signalfd, eventfd)
+//   pure engines   SimCrypto, Envelope, SigV4, IAMPolicy, Guardrails, ModelStandIns, EventStream, HTTPWire, Topology
+//   TLS            TLSServer (libssl through CLibSSL): per-run CA, server certificate, non-blocking TLS over a socket fd
 //   runtime        ZMQ (thin binding, the only importer of CZeroMQ), NodeRuntime (I/O thread, journal, lifecycle)
 //   roles          one thin executable per role; bedrock-sim is the orchestrator CLI
 // Each C module is imported by exactly one Swift target.
@@ -25,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSystemShims", cSettings: [.define("_GNU_SOURCE")]),
+        // libssl + libcrypto for the SDK's HTTPS listener; imported by TLSServer only.
+        .systemLibrary(name: "CLibSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure engines: no sockets, no processes, testable in-process.
         .target(name: "SimCrypto", dependencies: ["COpenSSL"]),
@@ -34,6 +37,10 @@ let package = Package(
         .target(name: "Guardrails", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
         .target(name: "Topology", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
+        .target(name: "EventStream"),
+        .target(name: "HTTPWire"),
+        .target(name: "TLSServer", dependencies: ["CLibSSL"]),
 
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
@@ -68,6 +75,9 @@ let package = Package(
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),
+        .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
+        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
+        .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire", "EventStream"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ"]),
     ]
 )
