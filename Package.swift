@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "IAMPolicy"),
         .target(name: "Guardrails", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
-        .target(name: "Topology", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["IAMPolicy", .product(name: "Yams", package: "Yams")]),
 
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "IAMPolicy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
     ]
 )
