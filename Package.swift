@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "IAMPolicy"),
         .target(name: "Guardrails", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
-        .target(name: "Topology", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["IAMPolicy", .product(name: "Yams", package: "Yams")]),
         // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
         .target(name: "EventStream"),
         .target(name: "HTTPWire"),
@@ -48,7 +48,7 @@ let package = Package(
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy"]),
 
         // Roles: thin executables.
         .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "IAMPolicy"]),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),

@@ -88,6 +88,8 @@ public struct Node: Sendable, Hashable {
     public let extra: [String: String]
     /// Models served (roles with a `models` key), in file order.
     public let models: [ServedModel]
+    /// Role-specific keys of kind `.raw` (e.g. an endpoint's `policy`), as written.
+    public let raw: [String: RawYAML]
     /// Line of the node's entry in the topology file.
     public let line: Int
 
@@ -100,8 +102,9 @@ public struct Node: Sendable, Hashable {
 
     public init(name: String, role: String, account: Account, vpc: VPC? = nil, host: String = "127.0.0.1",
                 references: [String: String] = [:], extra: [String: String] = [:],
-                models: [ServedModel] = [], line: Int = 0) {
+                models: [ServedModel] = [], raw: [String: RawYAML] = [:], line: Int = 0) {
         self.name = name
+        self.raw = raw
         self.role = role
         self.account = account
         self.vpc = vpc

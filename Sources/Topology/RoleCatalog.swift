@@ -15,6 +15,9 @@ public struct RoleKey: Sendable {
         case text
         /// A list of served models (`id` + optional `latency`). Stored in `Node.models`.
         case models
+        /// Any YAML value, kept as written with positions for a later pass (e.g. an endpoint `policy`,
+        /// validated by `Topology.authorization`). Stored in `Node.raw`.
+        case raw
     }
 
     public let name: String
@@ -101,6 +104,8 @@ public enum RoleCatalog {
                     summary: "the interface VPC endpoint id, vpce- + 8 to 17 hex digits, unique"),
             RoleKey("frontend", .nodeReference(role: "runtime-frontend", sameVPC: false), required: true,
                     summary: "the runtime-frontend node the endpoint forwards to"),
+            RoleKey("policy", .raw, required: false,
+                    summary: "the VPC endpoint policy, inline or {file: policies/NAME.json}; default: allow everything"),
         ],
         links: [.viaKey("frontend", purpose: "privatelink")],
         summary: "an interface VPC endpoint for bedrock-runtime in a customer VPC")

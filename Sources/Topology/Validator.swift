@@ -197,6 +197,7 @@ private struct Validator {
         var references: [String: String] = [:]
         var extra: [String: String] = [:]
         var models: [ServedModel] = []
+        var raw: [String: RawYAML] = [:]
     }
 
     struct PendingReference {
@@ -618,6 +619,8 @@ private struct Validator {
                 if let text = string(entry.value, keyPath) { parsed.extra[key.name] = text }
             case .models:
                 parsed.models = models(entry.value, keyPath, required: key.required, account: parsed.account)
+            case .raw:
+                parsed.raw[key.name] = entry.value.raw
             }
         }
     }
@@ -787,7 +790,7 @@ private struct Validator {
                   let account = builtAccounts[index] else { return nil }
             builtNodes.append(Node(name: name, role: role.name, account: account, vpc: node.vpc.flatMap { builtVPCs[$0] },
                                    host: node.host ?? defaultHost, references: node.references, extra: node.extra,
-                                   models: node.models, line: node.line))
+                                   models: node.models, raw: node.raw, line: node.line))
         }
         guard let region else { return nil }
         let fallbackName = String(file.split(separator: "/").last?.split(separator: ".").first ?? "topology")

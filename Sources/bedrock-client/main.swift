@@ -2,4 +2,9 @@
 import NodeRuntime
 import RoleKit
 
-NodeMain.run(roleName: "bedrock-client") { node in try ClientRole(node: node) }
+NodeMain.run(roleName: "bedrock-client") { node in
+    let role = try ClientRole(node: node)
+    // SigV4 signing with the run's credentials, and the claims the VPC endpoint policy is evaluated on.
+    try ClientAuthorization(node: node).install(on: role)
+    return role
+}

@@ -11,7 +11,8 @@ struct BedrockSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
-        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self])
+        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self,
+                      ModelAccessCommand.self, BenchEngines.self])
 }
 
 struct RunOptions: ParsableArguments {
@@ -136,7 +137,9 @@ struct Invoke: ParsableCommand {
     @Option(help: "The bedrock-client node to send from (default: the first one).") var from: String?
     @Option(help: "Deadline in milliseconds.") var deadlineMs = 30_000
     @Option(name: .customLong("header"), help: "Extra HTTP header NAME=VALUE (repeatable).") var headers: [String] = []
-    @Option(name: .customLong("option"), help: "Client option KEY=VALUE (repeatable), e.g. tamper=body, replay=1.") var clientOptions: [String] = []
+    @Option(name: .customLong("option"), help: "Client option KEY=VALUE (repeatable), e.g. tamper=body, replay=1, sigv4-skew=-900.") var clientOptions: [String] = []
+    @Option(help: "The principal that signs the request: user or session name, ROLE/SESSION, ARN or access key id (default: the first principal of the client's account).")
+    var principal: String?
     @Flag(help: "Print one JSON object: requestId, status, httpStatus, body, hops.") var json = false
 
     func run() throws {
@@ -163,8 +166,13 @@ struct Invoke: ParsableCommand {
                 }
                 return out
             }
+            var clientOpts = try pairs(clientOptions, "option")
+            if let principal {
+                try PrincipalChoice.check(principal, run: run)
+                clientOpts["principal"] = principal
+            }
             var command: [String: Any] = ["command": "invoke", "body": payload, "deadlineMs": deadlineMs, "method": method,
-                                          "headers": try pairs(headers, "header"), "options": try pairs(clientOptions, "option")]
+                                          "headers": try pairs(headers, "header"), "options": clientOpts]
             if let model { command["modelId"] = model }
             if let path { command["path"] = path }
             let client = try run.operatorClient()

@@ -32,11 +32,15 @@ enum Launcher {
 
     static func loadTopology(_ path: String) throws -> Topology {
         let label = path
+        let topology: Topology
         do {
-            return try Topology.load(path: path, file: label, knownModelIds: Catalog.allModelIds)
+            topology = try Topology.load(path: path, file: label, knownModelIds: Catalog.allModelIds)
         } catch {
             throw CLIError("topology refused; nothing was started:\n" + error.errors.map { "  " + $0.description }.joined(separator: "\n"), exitCode: 65)
         }
+        // Principals, organization, model access and endpoint policies (every policy file parsed).
+        for w in AuthorizationCompiler.warnings(topology, try AuthorizationCompiler.model(topology)) { printErr("warning: \(w)") }
+        return topology
     }
 
     /// Reserves distinct free TCP ports on `host` by binding to port 0 and holding every socket until all are chosen.
@@ -137,6 +141,7 @@ enum Launcher {
                                                      tokensPerSecond: options.zeroLatency ? 0 : $0.latency.tokensPerSecond) },
                 settings: settings))
         }
+        try AuthorizationCompiler.write(topology, runDirectory: run)
         let ck = try ZMQ.curveKeypair()
         let collectorKey = run.keysPath + "/\(collectorName).key"
         try writeSecret(ck.secretKey, to: collectorKey)
@@ -156,7 +161,7 @@ enum Launcher {
     /// Removes what an earlier, stopped run left in the directory.
     static func clean(_ run: RunDirectory) throws {
         let fm = FileManager.default
-        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap"] {
+        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap", "iam.json", "model-access.json"] {
             let p = run.path + "/" + item
             if fm.fileExists(atPath: p) { try fm.removeItem(atPath: p) }
         }

@@ -2,4 +2,9 @@
 import NodeRuntime
 import RoleKit
 
-NodeMain.run(roleName: "privatelink-endpoint") { node in try EndpointRole(node: node) }
+NodeMain.run(roleName: "privatelink-endpoint") { node in
+    let role = try EndpointRole(node: node)
+    // The VPC endpoint policy, evaluated here in the customer account before anything leaves the VPC.
+    try EndpointPolicyCheck(node: node).install(on: role)
+    return role
+}

@@ -6,5 +6,9 @@ import RoleKit
 NodeMain.run(roleName: "runtime-frontend") { node in
     var extensions = FrontendExtensions()
     extensions.operations += [ListFoundationModelsOperation(), GetFoundationModelOperation()]
+    // Authentication (SigV4), authorization (IAM, SCPs, boundaries, session and VPC endpoint policies), model access.
+    let authorization = try FrontendAuthorization(node: node)
+    extensions.gates += authorization.gates
+    extensions.operations += authorization.operations
     return try FrontendRole(node: node, extensions: extensions)
 }

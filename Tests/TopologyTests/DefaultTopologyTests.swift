@@ -29,7 +29,7 @@ func loadDefault() throws -> Topology {
         #expect(topology.account(named: "customer-b")?.id == "222222222222")
         #expect(topology.account(named: "bedrock-service")?.kind == .bedrockService)
         #expect(topology.vpcs.map(\.account.name) == ["customer-a", "customer-b"])
-        #expect(topology.principals.isEmpty)
+        #expect(topology.principals.count == 2)  // customer-a and customer-b (validated by Topology.authorization)
     }
 
     @Test func nodesAndTheirKeys() throws {
@@ -90,7 +90,7 @@ func loadDefault() throws -> Topology {
             == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider"])
         #expect(RoleCatalog.all.map(\.executable)
             == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider-node"])
-        #expect(RoleCatalog.privateLinkEndpoint.allowedKeys == ["endpointId", "frontend"])
+        #expect(RoleCatalog.privateLinkEndpoint.allowedKeys == ["endpointId", "frontend", "policy"])
         #expect(RoleCatalog.privateLinkEndpoint.requiredKeys == ["endpointId", "frontend"])
         #expect(RoleCatalog.bedrockClient.needsVPC && !RoleCatalog.escrowHost.needsVPC)
         #expect(RoleCatalog.modelProvider.allowedAccountKinds == [.modelProvider])
@@ -145,9 +145,9 @@ func loadDefault() throws -> Topology {
             "t.yaml:56:11: nodes[6].role: unknown role 'provisioned-host' "
                 + "(known: bedrock-client, privatelink-endpoint, runtime-frontend, escrow-host, model-provider)",
             "t.yaml:58:5: nodes[6].throughputId: unknown key 'throughputId' "
-                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, models)",
+                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models)",
             "t.yaml:59:5: nodes[6].note: unknown key 'note' "
-                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, models)",
+                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models)",
         ])
     }
 

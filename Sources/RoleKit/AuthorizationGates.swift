@@ -1,0 +1,173 @@
+// The front end's authentication and authorization gates, in the order the real service applies them:
+//   sigv4-authentication  verifies the SigV4 signature over the request exactly as received (path still encoded),
+//                         with the run's access keys; errors are the service's (UnrecognizedClientException,
+//                         InvalidSignatureException, IncompleteSignatureException, ...). Sets the CloudTrail
+//                         userIdentity and the caller's account, and checks that the access key the endpoint
+//                         evaluated its policy for (the claim, bound to the sealed request as AAD) is the signer's.
+//   iam-authorization     evaluates identity policies, permissions boundary, session policy, SCPs of the caller's
+//                         account and the VPC endpoint policy of the endpoint the call came through, with the request
+//                         context AWS populates; a denial is AccessDeniedException in AWS's message style.
+//                         With a guardrail attached it also authorizes bedrock:ApplyGuardrail on the guardrail.
+//   model-access          (ModelAccess.swift) agreements and the Anthropic use-case form.
+import Envelope
+import Foundation
+import IAMPolicy
+import NodeRuntime
+import SigV4
+
+/// Everything the gates and the model-access operations share, loaded once at start from the run directory.
+public final class FrontendAuthorization {
+    public let directory: IAMDirectory
+    public let verifier: SigV4Verifier
+    public let modelAccess: ModelAccessStore
+    public let region: String
+
+    public init(runDirectory: String, region: String) throws {
+        directory = try IAMDirectory(runDirectory: runDirectory)
+        let store = try CredentialStore.load(runDirectory: runDirectory)
+        var secrets: [String: SigV4Secret] = [:]
+        for (id, c) in store.keys {
+            secrets[id] = SigV4Secret(secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, isExpired: c.expired)
+        }
+        let lookup = secrets
+        verifier = SigV4Verifier(service: "bedrock", regions: [region], allowedClockSkewSeconds: 300, allowUnsignedPayload: false,
+                                 lookup: { lookup[$0] })
+        modelAccess = ModelAccessStore(runDirectory: runDirectory)
+        self.region = region
+    }
+
+    public convenience init(node: Node) throws {
+        try self.init(runDirectory: node.manifest.runDirectory, region: node.manifest.region)
+    }
+
+    /// Gates in service order: authentication, IAM authorization, model access.
+    public var gates: [FrontendGate] {
+        [SigV4AuthenticationGate(auth: self), IAMAuthorizationGate(auth: self), ModelAccessGate(store: modelAccess, region: region)]
+    }
+
+    /// The model-access control-plane operations.
+    public var operations: [LocalOperation] {
+        [ListFoundationModelAgreementOffersOperation(), CreateFoundationModelAgreementOperation(store: modelAccess),
+         DeleteFoundationModelAgreementOperation(store: modelAccess),
+         GetFoundationModelAvailabilityOperation(store: modelAccess, isAuthorized: { call, arn in
+             guard let p = self.principal(of: call) else { return false }
+             return self.evaluate(p, action: "bedrock:InvokeModel", resource: arn, call: call).result.isAllowed
+         }),
+         PutUseCaseForModelAccessOperation(store: modelAccess), GetUseCaseForModelAccessOperation(store: modelAccess)]
+    }
+
+    func principal(of call: FrontendCall) -> ResolvedPrincipal? {
+        call.attributes["principalArn"].flatMap { directory.byArn[$0] }
+    }
+
+    /// `bedrock:GuardrailIdentifier` (`arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID:VERSION`) and the guardrail ARN, when
+    /// the request names a guardrail (headers on InvokeModel*, guardrailConfig in a Converse body).
+    func guardrail(of call: FrontendCall, account: String) -> (conditionValue: String, arn: String)? {
+        var identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier")
+        var version = call.request.header("X-Amzn-Bedrock-GuardrailVersion")
+        if identifier == nil, call.runtimeOperation == .converse || call.runtimeOperation == .converseStream,
+           let body = try? JSONValue.parse(call.request.body), let g = body["guardrailConfig"] {
+            identifier = g["guardrailIdentifier"]?.stringValue
+            version = g["guardrailVersion"]?.stringValue
+        }
+        guard let id = identifier, !id.isEmpty else { return nil }
+        let arn = id.hasPrefix("arn:") ? id : "arn:aws:bedrock:\(region):\(account):guardrail/\(id)"
+        return (version.map { "\(arn):\($0)" } ?? arn, arn)
+    }
+
+    /// Evaluates one action for the authenticated principal with the request context AWS builds.
+    func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
+        var context = p.tagContext
+        let nowMs = SimClock.unixMilliseconds()
+        context["aws:SecureTransport"] = "true"
+        context["aws:RequestedRegion"] = .single(region)
+        context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
+        context["aws:EpochTime"] = .single(String(nowMs / 1000))
+        if let v = call.sourceVpce { context["aws:SourceVpce"] = .single(v) }
+        if let v = call.sourceVpc, !v.isEmpty { context["aws:SourceVpc"] = .single(v) }
+        if let org = directory.config.organizationId, directory.scpLevels[p.config.accountId] != nil {
+            context["aws:PrincipalOrgID"] = .single(org)
+        }
+        if let g = guardrail(of: call, account: p.config.accountId) { context["bedrock:GuardrailIdentifier"] = .single(g.conditionValue) }
+        let request = RequestContext(action: action, resource: resource, principal: p.info, context: context)
+        var endpoints: [PolicyDocument] = []
+        if let vpce = call.sourceVpce, let ep = directory.endpointPolicy(vpce) { endpoints = [ep.document] }
+        let input = EvaluationInput(request: request, identityPolicies: p.identityPolicies, endpointPolicies: endpoints,
+                                    permissionBoundaries: p.boundary, serviceControlPolicies: directory.scpLevels[p.config.accountId] ?? [],
+                                    sessionPolicy: p.sessionPolicy)
+        let owner = resource.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        let cross = owner.count == 6 && !owner[4].isEmpty && String(owner[4]) != p.config.accountId
+        return (PolicyEvaluator.evaluate(input), cross)
+    }
+}
+
+/// SigV4 authentication over the request as it arrived.
+public struct SigV4AuthenticationGate: FrontendGate {
+    public let name = "sigv4-authentication"
+    let auth: FrontendAuthorization
+
+    /// The request as SigV4 sees it: the raw (still percent-encoded) path and query split at `?`.
+    static func sigV4Request(_ r: HTTPRequest) -> SigV4Request {
+        var path = r.path
+        var query = r.query
+        if query.isEmpty, let q = path.firstIndex(of: "?") {
+            query = String(path[path.index(after: q)...])
+            path = String(path[..<q])
+        }
+        return SigV4Request(method: r.method, path: path, query: query, headers: r.headers.map { SigV4Header($0.name, $0.value) }, body: r.body)
+    }
+
+    public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        switch auth.verifier.verify(SigV4AuthenticationGate.sigV4Request(call.request), now: Date()) {
+        case .rejected(let f):
+            return .deny(BedrockError(f.errorType, f.httpStatus, f.message), reason: "SigV4 \(f.reason.rawValue): \(f.message)")
+        case .authenticated(let a):
+            guard let p = auth.directory.byAccessKey[a.accessKeyId] else {
+                return .deny(BedrockError("UnrecognizedClientException", 403, "The security token included in the request is invalid."),
+                             reason: "access key \(a.accessKeyId) has a secret but no principal")
+            }
+            if let claimed = call.claims["accessKeyId"], claimed != a.accessKeyId {
+                return .deny(.accessDenied("The request's access key does not match the identity the VPC endpoint authorized."),
+                             reason: "endpoint claim names access key \(claimed), but the request is signed with \(a.accessKeyId)")
+            }
+            call.userIdentity = p.userIdentity(accessKeyId: a.accessKeyId)
+            call.attributes["callerAccount"] = p.config.accountId
+            call.attributes["principalArn"] = p.config.arn
+            call.attributes["accessKeyId"] = a.accessKeyId
+            return .pass(reason: "SigV4 verified: \(p.config.arn) with \(a.accessKeyId) (scope \(a.region)/\(a.service), signed headers \(a.signedHeaders.joined(separator: ";")))")
+        }
+    }
+}
+
+/// IAM policy evaluation as AWS does it for the authenticated principal.
+public struct IAMAuthorizationGate: FrontendGate {
+    public let name = "iam-authorization"
+    let auth: FrontendAuthorization
+
+    public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        guard let p = auth.principal(of: call) else {
+            return .deny(BedrockError("MissingAuthenticationTokenException", 403, "Missing Authentication Token"),
+                         reason: "no authenticated principal (the authentication gate did not run)")
+        }
+        let action = call.iamAction.isEmpty ? "bedrock:\(call.operationName)" : call.iamAction
+        let resource = call.resourceArn.isEmpty ? "*" : call.resourceArn
+        var checks = [(action, resource)]
+        if call.runtimeOperation != nil, let g = auth.guardrail(of: call, account: p.config.accountId) {
+            // Using a guardrail in inference also needs bedrock:ApplyGuardrail on it.
+            checks.append(("bedrock:ApplyGuardrail", g.arn))
+        }
+        var allowed: [String] = []
+        for (a, r) in checks {
+            let (result, cross) = auth.evaluate(p, action: a, resource: r, call: call)
+            if !result.isAllowed {
+                let message = AccessDeniedMessage.render(principalArn: p.config.arn, action: a, resource: r, result: result, crossAccount: cross)
+                let deciding = AccessDeniedMessage.decidingStatements(result)
+                let blocked = result.blockedBy.map(\.rawValue).joined(separator: ",")
+                return .deny(.accessDenied(message),
+                             reason: "\(result.decision.rawValue) (blockedBy \(blocked))\(deciding.isEmpty ? "" : " by \(deciding)"): \(result.explanation)")
+            }
+            allowed.append("\(a) on \(r)")
+        }
+        return .pass(reason: "Allowed: \(p.config.arn) may \(allowed.joined(separator: " and "))")
+    }
+}
