@@ -10,7 +10,7 @@
 //                         With a guardrail attached it also authorizes bedrock:ApplyGuardrail on the guardrail.
 //   model-access          (ModelAccess.swift) agreements and the Anthropic use-case form.
 import Envelope
-import Foundation
+import FoundationEssentials
 import IAMPolicy
 import NodeRuntime
 import SigV4

@@ -15,7 +15,7 @@
 //   sigv4-secret=wrong           sign with the wrong secret key
 //   claim-access-key=AKIA...     claim another access key to the endpoint than the one that signs
 import Envelope
-import Foundation
+import FoundationEssentials
 import IAMPolicy
 import NodeRuntime
 import SigV4
@@ -87,7 +87,7 @@ public final class ClientAuthorization {
         pendingClaims["accessKeyId"] = options["claim-access-key"] ?? creds.accessKeyId
         switch options["sigv4-tamper"] {
         case "body": request.body = request.body.isEmpty ? Array("{}".utf8) : request.body + Array(" ".utf8)
-        case "path": request.path = request.path.replacingOccurrences(of: "haiku", with: "sonnet")
+        case "path": request.path = request.path.split(separator: "haiku", omittingEmptySubsequences: false).joined(separator: "sonnet")
         default: break
         }
         if let drop = options["sigv4-drop-header"] {

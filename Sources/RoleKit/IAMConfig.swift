@@ -3,7 +3,10 @@
 //   RUN_DIR/keys/credentials.json  access key id -> secret (+ session token), mode 0600 (front end and clients)
 //   RUN_DIR/model-access.json      model access state per account and region (seeded at up, changed at run time)
 // Policies travel as their JSON text and are parsed again (with IAMPolicy) by each node at start.
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 

@@ -6,7 +6,7 @@
 // below and by `bedrock-sim model-access`), so it survives a front-end restart; the front end re-reads the file when
 // it changes on disk.
 import Envelope
-import Foundation
+import FoundationEssentials
 import NodeRuntime
 #if canImport(Glibc)
 import Glibc
