@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "IAMPolicy"),
         .target(name: "Guardrails", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
-        .target(name: "Topology", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["Guardrails", .product(name: "Yams", package: "Yams")]),
 
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),

@@ -10,7 +10,7 @@ struct BedrockSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
-        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self])
+        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, BenchGuardrails.self, Supervise.self])
 }
 
 struct RunOptions: ParsableArguments {

@@ -6,5 +6,11 @@ import RoleKit
 NodeMain.run(roleName: "runtime-frontend") { node in
     var extensions = FrontendExtensions()
     extensions.operations += [ListFoundationModelsOperation(), GetFoundationModelOperation()]
+    // Guardrails: control plane + ApplyGuardrail, the input gate (after authentication/authorization gates) and the
+    // output filter, all on the guardrails persisted in RUN_DIR/guardrails.
+    let guardrails = GuardrailStore(runDirectory: node.manifest.runDirectory, region: node.manifest.region)
+    extensions.operations += guardrails.operations()
+    extensions.gates += [GuardrailInputGate(store: guardrails)]
+    extensions.responseFilters += [GuardrailOutputFilter(store: guardrails)]
     return try FrontendRole(node: node, extensions: extensions)
 }
