@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "Guardrails"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "Envelope", "RoleKit"]),
     ]
 )

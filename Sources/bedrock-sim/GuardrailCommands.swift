@@ -52,7 +52,12 @@ struct ClientCall {
     /// Prints the response body (pretty JSON); an error becomes exit 4 with the service's error on stderr.
     func printAndCheck(pretty: Bool = true) throws {
         if status == "ok" {
-            print(pretty ? prettyJSON(body) : body)
+            if pretty, let obj = try? JSONSerialization.jsonObject(with: Data(body.utf8)),
+               let data = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(body)
+            }
             return
         }
         printErr("bedrock-sim: \(status) (HTTP \(httpStatus)): \(message ?? body)  [requestId \(requestId)]")
