@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "IAMPolicy"),
         .target(name: "Guardrails", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
-        .target(name: "Topology", dependencies: ["IAMPolicy", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["IAMPolicy", "Guardrails", .product(name: "Yams", package: "Yams")]),
         // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
         .target(name: "EventStream"),
         .target(name: "HTTPWire"),
@@ -49,11 +49,13 @@ let package = Package(
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
         .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy"]),
+        // Guardrails on the front end's request path. Separate so that only the front end links Guardrails.
+        .target(name: "FrontendGuardrails", dependencies: ["RoleKit", "NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "Guardrails"]),
 
         // Roles: thin executables.
         .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
         .executableTarget(name: "privatelink-endpoint", dependencies: ["RoleKit"]),
-        .executableTarget(name: "runtime-frontend", dependencies: ["RoleKit"]),
+        .executableTarget(name: "runtime-frontend", dependencies: ["RoleKit", "FrontendGuardrails"]),
         .executableTarget(name: "escrow-host", dependencies: ["RoleKit"]),
         .executableTarget(name: "model-provider-node", dependencies: ["RoleKit"]),
         .executableTarget(name: "trace-collector", dependencies: ["RoleKit"]),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [
-                "RoleKit", "OperatorKit", "Topology", "IAMPolicy", "Guardrails",
+                "RoleKit", "FrontendGuardrails", "OperatorKit", "Topology", "IAMPolicy", "Guardrails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
@@ -73,11 +75,11 @@ let package = Package(
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "IAMPolicy"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "IAMPolicy", "Guardrails"]),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire", "EventStream"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ", "RoleKit", "FrontendGuardrails", "Guardrails"]),
     ]
 )

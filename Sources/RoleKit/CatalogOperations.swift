@@ -6,11 +6,11 @@ import Envelope
 import ModelStandIns
 import NodeRuntime
 
-func jsonResponse(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
+public func jsonResponse(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
     HTTPResponse(status: status, headers: [HTTPHeader("Content-Type", "application/json")], body: body)
 }
 
-func queryParameters(_ request: HTTPRequest) -> [String: String] {
+public func queryParameters(_ request: HTTPRequest) -> [String: String] {
     var query = request.query
     if query.isEmpty, let q = request.path.split(separator: "?", maxSplits: 1).dropFirst().first { query = String(q) }
     var out: [String: String] = [:]

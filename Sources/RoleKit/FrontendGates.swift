@@ -77,6 +77,13 @@ public protocol LocalOperation {
     /// The IAM action and resource ARN for the call (resource "*" where the API has none).
     func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String)
     func handle(_ call: FrontendCall, node: Node) -> HTTPResponse
+    /// Sets what the audit record and later gates need (eventCategory, readOnly, auditParameters) once the
+    /// operation is known, before any gate runs, so even a denied call is recorded correctly. Default: nothing.
+    func annotate(_ call: inout FrontendCall)
+}
+
+extension LocalOperation {
+    public func annotate(_ call: inout FrontendCall) {}
 }
 
 public protocol ResponseFilter {

@@ -147,6 +147,7 @@ public final class FrontendRole: NodeRole {
                 let auth = op.authorization(for: call, region: region)
                 call.iamAction = auth.action
                 call.resourceArn = auth.resource
+                op.annotate(&call)
                 break
             }
         }

@@ -26,12 +26,37 @@ public struct Account: Sendable, Hashable {
     public let provider: String?
     /// Line of the account's entry in the topology file.
     public let line: Int
+    /// Guardrails the account owns from the start (customer accounts only), in file order.
+    public let guardrails: [TopologyGuardrail]
 
-    public init(id: String, name: String, kind: AccountKind, provider: String? = nil, line: Int = 0) {
+    public init(id: String, name: String, kind: AccountKind, provider: String? = nil, line: Int = 0,
+                guardrails: [TopologyGuardrail] = []) {
         self.id = id
         self.name = name
         self.kind = kind
         self.provider = provider
+        self.line = line
+        self.guardrails = guardrails
+    }
+}
+
+/// A guardrail declared in an account's `guardrails:` list: a CreateGuardrail request body written as YAML,
+/// plus the optional `id` it gets and how many numbered `versions` are published from it at `up`.
+public struct TopologyGuardrail: Sendable, Hashable {
+    /// Fixed guardrail id ([a-z0-9]+, at most 64), or nil for one derived when the run starts.
+    public let id: String?
+    public let name: String
+    /// The CreateGuardrail request body as JSON (validated by the Guardrails engine's rules).
+    public let configJSON: String
+    /// Numbered versions published from the configuration (0: the DRAFT only).
+    public let versions: Int
+    public let line: Int
+
+    public init(id: String?, name: String, configJSON: String, versions: Int, line: Int) {
+        self.id = id
+        self.name = name
+        self.configJSON = configJSON
+        self.versions = versions
         self.line = line
     }
 }

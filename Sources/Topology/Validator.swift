@@ -8,6 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 internal import Yams
+import Guardrails
 
 extension Topology {
     /// Validates topology YAML text. `file` is the label used in messages (e.g. `Topologies/default.yaml`).
@@ -175,6 +176,7 @@ private struct Validator {
         var provider: String?
         var providerValue: YNode?
         let line: Int
+        var guardrails: [TopologyGuardrail] = []
         var label: String { name ?? id ?? "?" }
     }
 
@@ -224,6 +226,7 @@ private struct Validator {
     var pending: [PendingReference] = []
     var principals: [RawYAML] = []
     var organization: RawYAML?
+    var guardrailIds: [String: Int] = [:]
 
     // MARK: Reporting
 
@@ -394,7 +397,7 @@ private struct Validator {
         var account = ParsedAccount(line: node.line)
         defer { accounts.append(account) }
         guard let fields = entries(node, path) else { return }
-        checkKeys(fields, of: node, path: path, allowed: ["id", "name", "kind", "provider"], required: ["id", "name", "kind"])
+        checkKeys(fields, of: node, path: path, allowed: ["id", "name", "kind", "provider", "guardrails"], required: ["id", "name", "kind"])
         func value(_ key: String) -> YNode? { fields.first { $0.key == key }?.value }
 
         if let idNode = value("id"), let id = accountId(idNode, "\(path).id") {
@@ -442,6 +445,7 @@ private struct Validator {
             error("\(path).provider", at: node,
                   "missing required key 'provider' (an account of kind \(kind) names its model provider)")
         }
+        if let g = value("guardrails") { account.guardrails = guardrails(g, "\(path).guardrails", kind: account.kind) }
     }
 
     /// A 12-digit string. An unquoted 12-digit number is accepted; an unquoted number that is not
@@ -771,7 +775,8 @@ private struct Validator {
         var builtAccounts: [Account?] = []
         for account in accounts {
             if let id = account.id, let name = account.name, let kind = account.kind {
-                builtAccounts.append(Account(id: id, name: name, kind: kind, provider: account.provider, line: account.line))
+                builtAccounts.append(Account(id: id, name: name, kind: kind, provider: account.provider, line: account.line,
+                                            guardrails: account.guardrails))
             } else {
                 builtAccounts.append(nil)
             }
@@ -797,5 +802,162 @@ private struct Validator {
         return Topology(name: topologyName ?? fallbackName, region: region, file: file, defaultHost: defaultHost,
                         accounts: builtAccounts.compactMap { $0 }, vpcs: builtVPCs.compactMap { $0 }, nodes: builtNodes,
                         roles: roles)
+    }
+}
+
+// MARK: - Guardrails
+
+/// An account's `guardrails:` list: each entry is a CreateGuardrail request body written as YAML, plus `id` and
+/// `versions`. The body is validated with the Guardrails engine's own rules, so a topology reports the messages the
+/// CreateGuardrail API would return, each at the line of the offending key.
+extension Validator {
+    static let guardrailKeys = ["id", "versions", "name", "description", "blockedInputMessaging", "blockedOutputsMessaging",
+                                "topicPolicyConfig", "contentPolicyConfig", "wordPolicyConfig", "sensitiveInformationPolicyConfig",
+                                "contextualGroundingPolicyConfig", "automatedReasoningPolicyConfig", "crossRegionConfig",
+                                "kmsKeyId", "tags", "clientRequestToken"]
+
+    mutating func guardrails(_ node: YNode, _ path: String, kind: AccountKind?) -> [TopologyGuardrail] {
+        guard let items = list(node, path, nullIsEmpty: true) else { return [] }
+        if let kind, kind != .customer, !items.isEmpty {
+            error(path, at: node, "guardrails belong to customer accounts (this account is of kind \(kind))")
+            return []
+        }
+        var out: [TopologyGuardrail] = []
+        var names: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let fields = entries(item, itemPath) else { continue }
+            checkKeys(fields, of: item, path: itemPath, allowed: Self.guardrailKeys, required: [])
+            func value(_ key: String) -> YNode? { fields.first { $0.key == key }?.value }
+            var id: String?
+            if let idNode = value("id"), let text = string(idNode, "\(itemPath).id") {
+                if !(1...64).contains(text.utf8.count) || !text.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }) {
+                    error("\(itemPath).id", at: idNode, "guardrail id must match [a-z0-9]+ (at most 64 characters), got '\(text)'")
+                } else if let first = guardrailIds[text] {
+                    error("\(itemPath).id", at: idNode, "duplicate guardrail id '\(text)' (first defined at line \(first))")
+                } else {
+                    guardrailIds[text] = idNode.line
+                    id = text
+                }
+            }
+            var versions = 0
+            if let vNode = value("versions"), let n = number(vNode, "\(itemPath).versions") {
+                if n < 0 || n > 100 || n != n.rounded() {
+                    error("\(itemPath).versions", at: vNode, "versions must be a whole number from 0 to 100, got \(vNode.described)")
+                } else {
+                    versions = Int(n)
+                }
+            }
+            // The body: every member except the topology's own id and versions.
+            var json = "{"
+            var first = true
+            var unsupported = false
+            for f in fields where f.key != "id" && f.key != "versions" {
+                if !first { json += "," }
+                first = false
+                json += Self.quoted(f.key) + ":"
+                if let bad = Self.appendJSON(f.value, to: &json) {
+                    error("\(itemPath).\(f.key)", at: bad, "cannot be expressed as JSON: \(bad.described)")
+                    unsupported = true
+                }
+            }
+            json += "}"
+            if unsupported { continue }
+            do {
+                let cfg = try GuardrailConfiguration.decode(json: Array(json.utf8))
+                if let firstLine = names[cfg.name] {
+                    error("\(itemPath).name", at: value("name") ?? item,
+                          "ConflictException: a guardrail named '\(cfg.name)' is already defined in this account (line \(firstLine))")
+                    continue
+                }
+                names[cfg.name] = item.line
+                out.append(TopologyGuardrail(id: id, name: cfg.name, configJSON: json, versions: versions, line: item.line))
+            } catch {
+                reportGuardrail(error, entry: item, path: itemPath)
+            }
+        }
+        return out
+    }
+
+    /// One finding per constraint violation, at the line of the key the violation names.
+    mutating func reportGuardrail(_ e: GuardrailValidationError, entry: YNode, path: String) {
+        var pieces = [e.message]
+        if let r = e.message.range(of: " detected: "), e.message.contains("validation error") {
+            let rest = String(e.message[r.upperBound...])
+            pieces = rest.components(separatedBy: "; Value ").enumerated().map { $0.offset == 0 ? $0.element : "Value " + $0.element }
+        }
+        for piece in pieces {
+            var node = entry
+            var yamlPath = path
+            if let a = piece.range(of: " at '"), let b = piece[a.upperBound...].firstIndex(of: "'") {
+                let segments = piece[a.upperBound..<b].split(separator: ".").map(String.init)
+                var i = 0
+                while i < segments.count {
+                    let seg = segments[i]
+                    if case .mapping(let m) = node, let v = m[seg] {
+                        node = v; yamlPath += ".\(seg)"; i += 1
+                    } else if case .sequence(let sq) = node, let n = Int(seg), n >= 1, n <= sq.count {
+                        node = sq[sq.startIndex + n - 1]; yamlPath += "[\(n - 1)]"
+                        i += (i + 1 < segments.count && segments[i + 1] == "member") ? 2 : 1
+                    } else {
+                        break
+                    }
+                }
+            }
+            error(yamlPath, at: node, "invalid guardrail (\(e.code)): \(piece)")
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Appends `node` as JSON; returns the first node that has no JSON form (an alias, a non-string key, NaN).
+    static func appendJSON(_ node: YNode, to out: inout String) -> YNode? {
+        switch node {
+        case .scalar(let scalar):
+            switch node.tagName {
+            case .null: out += "null"
+            case .bool: out += (node.bool ?? false) ? "true" : "false"
+            case .int:
+                guard let i = node.int else { return node }
+                out += String(i)
+            case .float:
+                guard let d = node.float, d.isFinite else { return node }
+                out += String(d)
+            default: out += quoted(scalar.string)
+            }
+        case .sequence(let seq):
+            out += "["
+            for (i, item) in seq.enumerated() {
+                if i > 0 { out += "," }
+                if let bad = appendJSON(item, to: &out) { return bad }
+            }
+            out += "]"
+        case .mapping(let map):
+            out += "{"
+            for (i, pair) in map.enumerated() {
+                if i > 0 { out += "," }
+                guard case .scalar(let k) = pair.key else { return pair.key }
+                out += quoted(k.string) + ":"
+                if let bad = appendJSON(pair.value, to: &out) { return bad }
+            }
+            out += "}"
+        default:
+            return node
+        }
+        return nil
     }
 }

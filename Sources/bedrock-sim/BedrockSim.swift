@@ -12,7 +12,7 @@ struct BedrockSim: ParsableCommand {
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
         subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self,
-                      ModelAccessCommand.self, BenchEngines.self])
+                      ModelAccessCommand.self, BenchEngines.self, BenchGuardrails.self])
 }
 
 struct RunOptions: ParsableArguments {

@@ -37,13 +37,21 @@ struct IAM: ParsableCommand {
 }
 
 struct GuardrailCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "guardrail", abstract: "Guardrail tools.", subcommands: [Apply.self])
+    static let configuration = CommandConfiguration(
+        commandName: "guardrail", abstract: "Guardrail tools: offline apply, and the Guardrails API through a running topology.",
+        subcommands: [Apply.self, Create.self, Update.self, Get.self, List.self, Version.self, Delete.self])
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run ApplyGuardrail and print its response as JSON.",
-            discussion: "With --config FILE (a CreateGuardrail request body) the engine runs offline, with no topology running.")
+            discussion: """
+            With --guardrail ID:VERSION the call goes through a running topology (client -> PrivateLink endpoint -> front \
+            end) as the client node's account. With --config FILE (a CreateGuardrail request body) the engine runs \
+            offline, with no topology running.
+            """)
         @Option(help: "A CreateGuardrail request body (JSON) to run offline.") var config: String?
+        @Option(help: "ID:VERSION of a guardrail in the running topology (VERSION is DRAFT or a number).") var guardrail: String?
+        @OptionGroup var target: GuardrailTarget
         @Option(help: "INPUT or OUTPUT.") var source = "INPUT"
         @Option(help: "INTERVENTIONS or FULL.") var outputScope: String?
         @Argument(help: "The text to assess, or - for standard input.") var text: String
@@ -51,7 +59,12 @@ struct GuardrailCommand: ParsableCommand {
             try runCLI {
                 guard ["INPUT", "OUTPUT"].contains(source) else { throw CLIError("--source must be INPUT or OUTPUT, not '\(source)'", exitCode: 64) }
                 let content = text == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : text
-                guard let config else { throw CLIError("give --config FILE (offline); --guardrail ID:VERSION needs a running topology", exitCode: 64) }
+                if let guardrail {
+                    guard config == nil else { throw CLIError("give either --guardrail ID:VERSION or --config FILE, not both", exitCode: 64) }
+                    try OnlineApply.run(guardrail: guardrail, source: source, outputScope: outputScope, text: content, target: target)
+                    return
+                }
+                guard let config else { throw CLIError("give --guardrail ID:VERSION (running topology) or --config FILE (offline)", exitCode: 64) }
                 let (bytes, _) = try readInput(config)
                 do {
                     let out = try GuardrailOffline.apply(configJSON: bytes, source: source, text: content, outputScope: outputScope)

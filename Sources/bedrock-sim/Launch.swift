@@ -179,6 +179,7 @@ enum Launcher {
         try clean(run)
         let manifest = try compile(topology, options: options)
         try manifest.write(path: run.manifestPath)
+        try GuardrailSeed.seed(topology, runDirectory: run.path)
 
         let supervisor = Process()
         supervisor.executableURL = URL(fileURLWithPath: binDirectory() + "/bedrock-sim")

@@ -1,6 +1,7 @@
 // The runtime-frontend role as its own OS process. Behaviour lives in RoleKit.FrontendRole; each capability
 // registers its gates, local operations and response filters here (see docs/architecture.md, "Adding a capability").
 import NodeRuntime
+import FrontendGuardrails
 import RoleKit
 
 NodeMain.run(roleName: "runtime-frontend") { node in
@@ -10,5 +11,11 @@ NodeMain.run(roleName: "runtime-frontend") { node in
     let authorization = try FrontendAuthorization(node: node)
     extensions.gates += authorization.gates
     extensions.operations += authorization.operations
+    // Guardrails: control plane + ApplyGuardrail, the input gate (after authentication/authorization gates) and the
+    // output filter, all on the guardrails persisted in RUN_DIR/guardrails.
+    let guardrails = GuardrailStore(runDirectory: node.manifest.runDirectory, region: node.manifest.region)
+    extensions.operations += guardrails.operations()
+    extensions.gates += [GuardrailInputGate(store: guardrails)]
+    extensions.responseFilters += [GuardrailOutputFilter(store: guardrails)]
     return try FrontendRole(node: node, extensions: extensions)
 }
