@@ -49,7 +49,7 @@ import Testing
 
     @Test func inAccount() throws {
         let yaml = try fixture(insertingAfter: 5, "    color: blue")
-        #expect(errors(yaml) == ["t.yaml:6:5: accounts[0].color: unknown key 'color' (allowed: id, name, kind, provider)"])
+        #expect(errors(yaml) == ["t.yaml:6:5: accounts[0].color: unknown key 'color' (allowed: id, name, kind, provider, guardrails)"])
     }
 
     @Test func inVPC() throws {
