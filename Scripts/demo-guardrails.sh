@@ -33,15 +33,17 @@ echo "== ApplyGuardrail through client-a -> vpce-a -> runtime-frontend"
 echo
 echo "== versions are immutable: create, publish version 1, change the DRAFT"
 cfg="$run_dir/fruit.json"
-echo '{"name":"fruit-guard","blockedInputMessaging":"No fruit.","blockedOutputsMessaging":"No fruit.","wordPolicyConfig":{"wordsConfig":[{"text":"banana"}]}}' > "$cfg"
+# Guardrails persist in the run directory across runs, so each demo run uses a fresh name.
+echo '{"name":"fruit-guard-'"$(date +%s)"'","blockedInputMessaging":"No fruit.","blockedOutputsMessaging":"No fruit.","wordPolicyConfig":{"wordsConfig":[{"text":"banana"}]}}' > "$cfg"
 id=$("$sim" guardrail create --run-dir "$run_dir" --config "$cfg" | sed -n 's/.*"guardrailId" : "\(.*\)".*/\1/p')
 "$sim" guardrail version --run-dir "$run_dir" "$id" --description bananas >/dev/null
 sed 's/banana/cherry/' "$cfg" > "$cfg.2"
 "$sim" guardrail update --run-dir "$run_dir" "$id" --config "$cfg.2" >/dev/null
 for v in 1 DRAFT; do
   printf '  %s:%-5s banana -> ' "$id" "$v"
-  "$sim" guardrail apply --run-dir "$run_dir" --guardrail "$id:$v" "I like banana" | sed 's/.*"action":"\([A-Z_]*\)".*/\1/'
+  "$sim" guardrail apply --run-dir "$run_dir" --guardrail "$id:$v" "I like banana" | sed 's/^{"action":"\([A-Z_]*\)".*/\1/'
 done
+"$sim" guardrail delete --run-dir "$run_dir" "$id" >/dev/null
 echo
 echo "== stopping"
 "$sim" down --run-dir "$run_dir"
