@@ -47,6 +47,10 @@ public final class ClientRole: NodeRole {
     private var timers: [UInt64: String] = [:]
     private var nextToken: UInt64 = 1
     private var bench: Bench?
+    /// Request ids and trace ids from counters (unique per run, no random call per request).
+    private var requestIds = UUIDGenerator()
+    private let traceIdPrefix = SimIds.hex(SecureRandom.bytes(8))
+    private var traceCounter: UInt64 = 0
     /// Hook for request signing (authorization issue): adds SigV4 headers to the request before sealing.
     public var signer: ((inout HTTPRequest, [String: String]) -> Void)?
     /// Claims sent in the clear (AAD-bound) for the endpoint policy, e.g. the access key id.
@@ -121,7 +125,10 @@ public final class ClientRole: NodeRole {
     @discardableResult
     func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, method: String = "POST", deadlineMs: UInt64,
               options: [String: String], origin: Origin, node: Node) -> String? {
-        let requestId = SimIds.uuid()
+        let requestId = requestIds.next()
+        traceCounter &+= 1
+        let counterHex = String(traceCounter, radix: 16)
+        let traceparent = "00-\(traceIdPrefix)\(String(repeating: "0", count: 16 - counterHex.count))\(counterHex)-\(traceIdPrefix)-01"
         let target = path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
         var http = HTTPRequest(method: method, path: target, body: body)
         // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
@@ -133,7 +140,7 @@ public final class ClientRole: NodeRole {
         for (k, v) in headers.sorted(by: { $0.key < $1.key }) { http.setHeader(k, v) }
         signer?(&http, options)
         var e = Envelope(
-            type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: SimIds.traceparent(),
+            type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: traceparent,
             source: node.address, destination: frontend, deadlineUnixMs: SimClock.unixMilliseconds() + deadlineMs)
         if let claims = claimsProvider?(options) { e.claims = claims }
         if let wrong = options["misroute"] {  // red-team knob: address the sealed request to another node

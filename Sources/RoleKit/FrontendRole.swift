@@ -139,7 +139,9 @@ public final class FrontendRole: NodeRole {
             sourceEndpointNode: peer, clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
         // Route: a local operation (control plane, ApplyGuardrail ...) or a runtime operation on a model.
         var local: LocalOperation?
-        for op in operations {
+        // Runtime model paths never match a local operation: skip the path matching on the hot path.
+        let isModelPath = request.path.hasPrefix("/model/")
+        for op in operations where !isModelPath {
             if let params = op.match(method: request.method, path: request.path) {
                 local = op
                 call.pathParameters = params
@@ -165,16 +167,27 @@ public final class FrontendRole: NodeRole {
                 return
             }
         }
+        // Passing gates are journaled together in one record (one line per call instead of one per gate); a gate
+        // that denies or answers gets a record of its own naming it.
+        var passed: [String] = []
+        var passedNames: [String] = []
         for gate in gates {
             let decision = gate.evaluate(&call, node: node)
             var r = TraceRecord(event: .decision)
             r.messageId = envelope.messageId; r.requestId = envelope.requestId
             r.details = [("gate", gate.name), ("operation", call.operationName)]
             if !call.modelId.isEmpty { r.details.append(("modelId", call.modelId)) }
+            if case .pass = decision {} else if !passed.isEmpty {
+                var g = TraceRecord(event: .decision)
+                g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
+                g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
+                node.trace(g)
+                passed.removeAll(); passedNames.removeAll()
+            }
             switch decision {
             case .pass(let reason):
-                r.decision = "allow"; r.reason = reason
-                node.trace(r)
+                passed.append("[\(gate.name)] \(reason)")
+                passedNames.append(gate.name)
             case .deny(let error, let reason):
                 r.decision = "deny"; r.reason = reason; r.details.append(("errorType", error.errorType))
                 node.trace(r)
@@ -188,6 +201,12 @@ public final class FrontendRole: NodeRole {
                            error: nil, reason: gate.name)
                 return
             }
+        }
+        if !passed.isEmpty {
+            var g = TraceRecord(event: .decision)
+            g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
+            g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
+            node.trace(g)
         }
         if let op = local {
             var response = op.handle(call, node: node)
