@@ -83,10 +83,10 @@ public final class AuditTrail {
 
     private func handle(for account: String) -> FileHandle? {
         if let h = handles[account] { return h }
-        let path = "\(directory)/\(account).jsonl"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { return nil }
-        h.seekToEndOfFile()
+        // O_APPEND: the kms and s3 stand-ins append to the same account trail from their own processes.
+        let fd = open("\(directory)/\(account).jsonl", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         handles[account] = h
         return h
     }

@@ -2,4 +2,8 @@
 import NodeRuntime
 import RoleKit
 
-NodeMain.run(roleName: "bedrock-client") { node in try ClientRole(node: node) }
+NodeMain.run(roleName: "bedrock-client") { node in
+    let client = try ClientRole(node: node)
+    CustomerAWSClient().install(on: client)   // `aws` command: calls to the account's kms and s3 (docs/customization.md)
+    return client
+}

@@ -10,7 +10,8 @@ struct BedrockSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
-        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self])
+        subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self,
+                      KMSCommand.self, S3Command.self, CustomizeCommand.self, ProvisionCommand.self, Restart.self])
 }
 
 struct RunOptions: ParsableArguments {
