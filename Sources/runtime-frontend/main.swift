@@ -6,5 +6,7 @@ import RoleKit
 NodeMain.run(roleName: "runtime-frontend") { node in
     var extensions = FrontendExtensions()
     extensions.operations += [ListFoundationModelsOperation(), GetFoundationModelOperation()]
+    // Customization and provisioned throughput (docs/customization.md).
+    ProvisionedThroughputService(region: node.manifest.region, runDirectory: node.manifest.runDirectory).install(into: &extensions)
     return try FrontendRole(node: node, extensions: extensions)
 }
