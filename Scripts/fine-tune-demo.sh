@@ -21,7 +21,8 @@ field() { python3 -c 'import json,sys; d=json.load(sys.stdin); b=json.loads(d.ge
 step() { echo; echo "== $*"; }
 
 step "launching Topologies/fine-tuning.yaml (customer A and B with their own KMS and S3, a fine-tuning worker, dedicated hosts)"
-"$sim" up Topologies/fine-tuning.yaml "${R[@]}" --zero-latency --wiretap escrow-amazon-1 --wiretap client-b --wiretap anthropic-corp | head -1
+up_out=$("$sim" up Topologies/fine-tuning.yaml "${R[@]}" --zero-latency --wiretap escrow-amazon-1 --wiretap client-b --wiretap anthropic-corp)
+sed -n 1p <<<"$up_out"
 
 step "customer A creates a KMS key (alias/zephyr-models) and two buckets, and uploads training data with SSE-KMS"
 key_arn=$("$sim" kms CreateKey '{"Description":"zephyr custom models"}' "${R[@]}" --as alice --json | field 'b["KeyMetadata"]["Arn"]')
@@ -46,7 +47,8 @@ status=$("$sim" customize get "$job_arn" --wait "${R[@]}" --as alice --json | fi
 [ "$status" = Completed ] || fail "job ended $status"
 model_arn=$("$sim" customize get "$job_arn" "${R[@]}" --as alice --json | field 'b["outputModelArn"]')
 echo "  Completed: custom model $model_arn (Active, encrypted under $key_arn)"
-"$sim" kms ListGrants "{\"KeyId\":\"$key_arn\"}" "${R[@]}" --as alice --json | field 'b["Grants"][0]["GranteePrincipal"]' | grep -q bedrock.amazonaws.com || fail "no Bedrock grant on the key"
+grantee=$("$sim" kms ListGrants "{\"KeyId\":\"$key_arn\"}" "${R[@]}" --as alice --json | field 'b["Grants"][0]["GranteePrincipal"]')
+[ "$grantee" = bedrock.amazonaws.com ] || fail "no Bedrock grant on the key"
 echo "  Bedrock holds a grant on the key (grantee and retiring principal bedrock.amazonaws.com)"
 grep -rq "tangerine-falcon" "$run_dir/model-store" && fail "the model store holds training text"
 echo "  the model store holds only the sealed artifact"
@@ -65,7 +67,7 @@ echo "  $pt_arn InService"
 step "invoke the provisioned custom model (hops below)"
 out=$("$sim" invoke --model "$pt_arn" --body "$body" "${R[@]}")
 echo "$out"
-echo "$out" | grep -q "tangerine-falcon-42" || fail "the custom model did not answer from its training data"
+grep -q "tangerine-falcon-42" <<<"$out" || fail "the custom model did not answer from its training data"
 base_after=$("$sim" invoke --model amazon.titan-text-express-v1 --body "$body" "${R[@]}" --json | field 'd["body"]["results"][0]["outputText"]')
 [ "$base_after" = "$base_before" ] || fail "the base model's answer changed"
 echo "  the on-demand base model answers exactly as before"
@@ -75,13 +77,13 @@ echo "  customer B invoking it: AccessDeniedException"
 step "customer A disables the key: the custom model fails closed"
 "$sim" kms DisableKey "{\"KeyId\":\"$key_arn\"}" "${R[@]}" --as alice >/dev/null || fail "DisableKey"
 if out=$("$sim" invoke --model "$pt_arn" --body "$body" "${R[@]}" 2>&1); then fail "invocation succeeded with the key disabled"; fi
-echo "$out" | head -2
-echo "$out" | grep -q "$key_arn" || fail "the error does not name the key"
+sed -n 1,2p <<<"$out"
+grep -q "$key_arn" <<<"$out" || fail "the error does not name the key"
 
 step "customer A enables the key again: service resumes"
 "$sim" kms EnableKey "{\"KeyId\":\"$key_arn\"}" "${R[@]}" --as alice >/dev/null || fail "EnableKey"
-"$sim" invoke --model "$pt_arn" --body "$body" "${R[@]}" | head -3
-"$sim" invoke --model "$pt_arn" --body "$body" "${R[@]}" >/dev/null || fail "service did not resume"
+out=$("$sim" invoke --model "$pt_arn" --body "$body" "${R[@]}") || fail "service did not resume"
+sed -n 1,9p <<<"$out"
 
 step "isolation and audit"
 for n in escrow-amazon-1 client-b anthropic-corp; do
@@ -91,7 +93,7 @@ echo "  the on-demand host, customer B's client and the model provider never saw
 n=$(grep -c '"invokedBy":"bedrock.amazonaws.com"' "$run_dir/cloudtrail/111111111111.jsonl" || true)
 [ "$n" -gt 0 ] || fail "no invokedBy bedrock.amazonaws.com records in customer A's trail"
 echo "  customer A's CloudTrail has $n S3/KMS records made by Bedrock for it (invokedBy bedrock.amazonaws.com), e.g.:"
-grep '"invokedBy":"bedrock.amazonaws.com"' "$run_dir/cloudtrail/111111111111.jsonl" | grep '"eventName":"CreateGrant"' | head -1 | cut -c1-400 | sed 's/^/    /'
+awk '/"invokedBy":"bedrock.amazonaws.com"/ && /"eventName":"CreateGrant"/ { print "    " substr($0, 1, 400); exit }' "$run_dir/cloudtrail/111111111111.jsonl"
 
 step "stopping"
 "$sim" down "${R[@]}"
