@@ -60,6 +60,10 @@ let package = Package(
         .executableTarget(name: "model-provider-node", dependencies: ["RoleKit"]),
         .executableTarget(name: "trace-collector", dependencies: ["RoleKit"]),
         .executableTarget(name: "zmq-chain-baseline", dependencies: ["ZMQ"]),
+        .executableTarget(name: "kms-node", dependencies: ["RoleKit"]),
+        .executableTarget(name: "s3-node", dependencies: ["RoleKit"]),
+        .executableTarget(name: "finetune-worker", dependencies: ["RoleKit"]),
+        .executableTarget(name: "provisioned-host", dependencies: ["RoleKit"]),
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [

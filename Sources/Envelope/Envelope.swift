@@ -28,6 +28,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case control = 8            // operator -> node command (inject, bench, status)
     case controlReply = 9
     case streamChunk = 10       // a piece of a streamed response, in order, same requestId
+    case awsRequest = 20        // an HTTP-shaped AWS API call between service nodes (KMS, S3, customization)
+    case awsResponse = 21       // its answer
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .control: "control"
         case .controlReply: "control-reply"
         case .streamChunk: "stream-chunk"
+        case .awsRequest: "aws-request"
+        case .awsResponse: "aws-response"
         }
     }
 }

@@ -127,6 +127,7 @@ public final class Supervisor {
                 break
             }
             reap()
+            serveRequests()
             if !status.nodes.contains(where: { $0.state == "running" }) { log("every node has ended"); break }
             if let owner = ownerPid, !ProcessProbe.isAlive(owner) { log("owner process \(owner) is gone: stopping"); break }
         }
@@ -143,6 +144,31 @@ public final class Supervisor {
         writeStatus()
         log(stopping ? "stopped" : "stopped (no nodes left)")
         return 0
+    }
+
+    /// Operator requests dropped as files in RUN_DIR/supervisor-requests/ (`bedrock-sim restart NODE`):
+    /// {"command":"restart","node":NAME} starts a node of the manifest again after it died (kill -9 recovery tests).
+    private func serveRequests() {
+        let dir = runDirectory + "/supervisor-requests"
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir), !files.isEmpty else { return }
+        for f in files.sorted() where f.hasSuffix(".json") {
+            let path = dir + "/" + f
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            guard let data = FileManager.default.contents(atPath: path),
+                  let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  obj["command"] as? String == "restart", let name = obj["node"] as? String,
+                  let node = manifest.node(named: name), let i = status.nodes.firstIndex(where: { $0.name == name }) else {
+                log("ignored malformed request \(f)"); continue
+            }
+            guard status.nodes[i].state != "running" else { log("restart \(name): still running"); continue }
+            let now = SimClock.iso8601(unixMs: SimClock.unixMilliseconds())
+            if let pid = spawn(node) {
+                pids[pid] = i
+                status.nodes[i] = NodeStatus(name: name, pid: pid, state: "running", startedAt: now)
+                log("restarted \(name) (pid \(pid))")
+            }
+            writeStatus()
+        }
     }
 
     private func reap() {

@@ -83,6 +83,7 @@ public final class AuditTrail {
 
     private func handle(for account: String) -> Int32? {
         if let h = handles[account] { return h }
+        // O_APPEND: the kms and s3 stand-ins append to the same account trail from their own processes.
         guard let fd = POSIX.openAppend("\(directory)/\(account).jsonl") else { return nil }
         handles[account] = fd
         return fd

@@ -55,6 +55,12 @@ public final class ClientRole: NodeRole {
     public var signer: ((inout HTTPRequest, [String: String]) -> Void)?
     /// Claims sent in the clear (AAD-bound) for the endpoint policy, e.g. the access key id.
     public var claimsProvider: (([String: String]) -> [String: String])?
+    /// Extra operator commands (e.g. the `aws` command of docs/customization.md): returns true when it handled one.
+    public var extraControl: ((ControlRequest, Node) -> Bool)?
+    /// Answers on links other than the runtime path (e.g. from the account's kms and s3 nodes): true when consumed.
+    public var extraReceive: ((Envelope, String, Node) -> Bool)?
+    /// Timers of the extra handlers (tokens they own): true when consumed.
+    public var extraTimer: ((UInt64, Node) -> Bool)?
     public static let defaultDeadlineMs: UInt64 = 30_000
     /// The client gives the service this long past the deadline before it gives up on an answer.
     public static let graceMs: Double = 2_000
@@ -107,6 +113,7 @@ public final class ClientRole: NodeRole {
             bench = b
             pumpBench(node: node)
         default:
+            if extraControl?(request, node) == true { return }
             node.replyControl(request, json: ["error": "unknown command '\(request.command)' for bedrock-client"])
         }
     }
@@ -172,6 +179,7 @@ public final class ClientRole: NodeRole {
     }
 
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
+        if peer != endpoint, extraReceive?(envelope, peer, node) == true { return }
         guard let p = pending.removeValue(forKey: envelope.inReplyTo) else {
             var r = TraceRecord(event: .rejected)
             r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
@@ -202,6 +210,7 @@ public final class ClientRole: NodeRole {
     }
 
     public func timerFired(_ token: UInt64, node: Node) {
+        if extraTimer?(token, node) == true { return }
         guard let messageId = timers.removeValue(forKey: token), let p = pending.removeValue(forKey: messageId) else { return }
         var r = TraceRecord(event: .decision)
         r.messageId = messageId; r.requestId = p.requestId; r.decision = "timeout"; r.reason = "no answer within the deadline"

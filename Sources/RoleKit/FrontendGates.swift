@@ -86,6 +86,13 @@ extension LocalOperation {
     public func annotate(_ call: inout FrontendCall) {}
 }
 
+/// A local operation the front end forwards to another Bedrock node (e.g. the customization control plane on a
+/// finetune-worker) as an `aws-request`, once the gates have passed; that node's HTTP answer is sealed back as is.
+public protocol ForwardingOperation: LocalOperation {
+    /// The linked node that serves the call, or an error to answer with.
+    func forwardTarget(for call: FrontendCall, node: Node) -> Result<String, BedrockError>
+}
+
 public protocol ResponseFilter {
     var name: String { get }
     /// May rewrite the model's response (mask, block); returns the decision for the trace, or nil when not applied.
@@ -99,6 +106,7 @@ public struct ModelIdentifierGate: FrontendGate {
     public init(isKnown: @escaping (String) -> Bool) { self.isKnown = isKnown }
     public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
         guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
+        if let host = call.attributes["routeHost"] { return .pass(reason: "\(call.modelId) is served by \(host)") }
         return isKnown(call.modelId) ? .pass(reason: "known model \(call.modelId)")
             : .deny(.invalidModelIdentifier, reason: "no foundation model '\(call.modelId)' in the catalogue")
     }
@@ -136,5 +144,13 @@ public struct FrontendExtensions {
     public var gates: [FrontendGate] = []
     public var operations: [LocalOperation] = []
     public var responseFilters: [ResponseFilter] = []
+    /// Gates run before the built-in model-identifier gate (e.g. resolving a provisioned-model ARN to its host by
+    /// setting attributes "routeHost" and "routeModelId").
+    public var preGates: [FrontendGate] = []
+    /// Messages from upstream peers the front end itself does not expect (answers to an extension's own calls):
+    /// return true when consumed.
+    public var upstreamHandlers: [(Envelope, String, Node) -> Bool] = []
+    /// Timer tokens owned by extensions (AWSCalls tokens): return true when consumed.
+    public var timerHandlers: [(UInt64, Node) -> Bool] = []
     public init() {}
 }

@@ -28,6 +28,8 @@ public final class FrontendRole: NodeRole {
     private var gates: [FrontendGate]
     private let operations: [LocalOperation]
     private let responseFilters: [ResponseFilter]
+    private let upstreamHandlers: [(Envelope, String, Node) -> Bool]
+    private let timerHandlers: [(UInt64, Node) -> Bool]
     private let audit: AuditTrail
     private var pending: [String: PendingCall] = [:]          // by requestId
     private var byModelMessage: [String: String] = [:]        // model-request message id -> requestId
@@ -47,9 +49,11 @@ public final class FrontendRole: NodeRole {
         region = node.manifest.region
         audit = AuditTrail(runDirectory: node.manifest.runDirectory, region: region)
         let region = self.region
-        gates = [ModelIdentifierGate(isKnown: { Catalog.lookup($0, region: region) != nil })] + extensions.gates
+        gates = extensions.preGates + [ModelIdentifierGate(isKnown: { Catalog.lookup($0, region: region) != nil })] + extensions.gates
         operations = extensions.operations
         responseFilters = extensions.responseFilters
+        upstreamHandlers = extensions.upstreamHandlers
+        timerHandlers = extensions.timerHandlers
         for peer in node.me.connects {
             guard let host = node.manifest.node(named: peer) else { continue }
             for m in host.models { hostsByModel[m.id, default: []].append(peer) }
@@ -64,6 +68,10 @@ public final class FrontendRole: NodeRole {
         switch (link, envelope.type) {
         case (.service, .invokeRequest): handleRequest(envelope, routingHeader: routingHeader, from: peer, node: node)
         case (.upstream(let host), .modelResponse): handleModelResponse(envelope, from: host, node: node)
+        case (.upstream(let host), .awsResponse) where byModelMessage[envelope.inReplyTo] != nil:
+            handleForwardedResponse(envelope, from: host, node: node)
+        case (.upstream(let host), .error) where byModelMessage[envelope.inReplyTo] != nil: handleHostError(envelope, from: host, node: node)
+        case (.upstream(let peer), _) where upstreamHandlers.contains(where: { $0(envelope, peer, node) }): return
         case (.upstream(let host), .error): handleHostError(envelope, from: host, node: node)
         default:
             var r = TraceRecord(event: .rejected)
@@ -208,6 +216,15 @@ public final class FrontendRole: NodeRole {
             g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
             node.trace(g)
         }
+        if let op = local as? ForwardingOperation {
+            switch op.forwardTarget(for: call, node: node) {
+            case .failure(let err):
+                respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: op.name)
+            case .success(let target):
+                forward(call, to: target, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node)
+            }
+            return
+        }
         if let op = local {
             var response = op.handle(call, node: node)
             if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", call.requestId)) }
@@ -222,7 +239,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         let canonical = call.attributes["routeModelId"] ?? Catalog.lookup(call.modelId, region: region)?.modelId ?? call.modelId
-        guard let hosts = hostsByModel[canonical], !hosts.isEmpty else {
+        guard let hosts = call.attributes["routeHost"].map({ [$0] }) ?? hostsByModel[canonical], !hosts.isEmpty else {
             respondError(.resourceNotFound("Model \(canonical) is not served in this Region."), call: call, inbound: envelope,
                          sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
             return
@@ -256,6 +273,8 @@ public final class FrontendRole: NodeRole {
         var forward = HTTPRequest(method: "POST", path: "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke",
                                   headers: [], body: p.call.request.body)
         if let ct = p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
+        // A dedicated (provisioned) host checks the owner again.
+        if p.call.attributes["routeHost"] != nil { forward.setHeader("x-sim-caller-account", p.call.callerAccount) }
         if let accept = p.call.request.header("Accept") { forward.setHeader("Accept", accept) }
         let hostNode = node.manifest.node(named: host)
         let messageId = node.ids.next()
@@ -314,6 +333,45 @@ public final class FrontendRole: NodeRole {
         finish(requestId, node: node, response: out, reason: "answered by \(host)")
     }
 
+    /// Forwards a control-plane call (ForwardingOperation) with the caller's identity, as an aws-request.
+    private func forward(_ call: FrontendCall, to target: String, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node) {
+        let token = nextToken; nextToken += 1
+        var request = call.request
+        request.headers.removeAll { $0.name.lowercased().hasPrefix("x-sim-caller") || $0.name.lowercased() == "x-sim-source-vpce" }
+        request.setHeader("x-sim-caller-account", call.callerAccount)
+        if let v = call.sourceVpce { request.setHeader("x-sim-source-vpce", v) }
+        let messageId = node.ids.next()
+        var p = PendingCall(call: call, inbound: inbound, sessionId: sessionId, endpointPeer: endpointPeer, host: target,
+                            modelMessageId: messageId, attempts: 1, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
+        p.call.attributes["forwarded"] = "1"
+        let now = SimClock.unixMilliseconds()
+        timerRequests[token] = call.requestId
+        node.schedule(afterMs: inbound.deadlineUnixMs > now ? Double(inbound.deadlineUnixMs - now) : 0, token: token)
+        pending[call.requestId] = p
+        byModelMessage[messageId] = call.requestId
+        let e = Envelope(type: .awsRequest, messageId: messageId, inReplyTo: inbound.messageId, requestId: call.requestId,
+                         traceparent: inbound.traceparent, source: node.address,
+                         destination: NodeAddress(node: target, account: node.peerAccount(target)), deadlineUnixMs: inbound.deadlineUnixMs,
+                         body: request.encode())
+        var r = TraceRecord(event: .decision)
+        r.messageId = messageId; r.requestId = call.requestId; r.decision = "route"; r.peer = target; r.peerAccount = node.peerAccount(target)
+        r.reason = "\(call.operationName) -> \(target)"
+        node.trace(r)
+        if !node.send(e, to: target, link: .upstream(target)) {
+            finish(call.requestId, node: node, error: .serviceUnavailable, reason: "\(target) is not reachable")
+        }
+    }
+
+    private func handleForwardedResponse(_ envelope: Envelope, from host: String, node: Node) {
+        guard let requestId = byModelMessage[envelope.inReplyTo], let p = pending[requestId], p.host == host else { return }
+        guard var response = try? HTTPResponse.decode(envelope.body) else {
+            finish(requestId, node: node, error: .internalFailure("The service returned a malformed response."), reason: "malformed answer from \(host)")
+            return
+        }
+        if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", requestId)) }
+        finish(requestId, node: node, response: response, error: BedrockError.from(response), reason: "answered by \(host)")
+    }
+
     private func handleHostError(_ envelope: Envelope, from host: String, node: Node) {
         guard let requestId = byModelMessage[envelope.inReplyTo], let p = pending[requestId], p.host == host else { return }
         let body = (try? ErrorBody.decode(envelope.body)) ?? ErrorBody(errorType: "InternalServerException", message: "model host error", httpStatus: 500)
@@ -345,6 +403,7 @@ public final class FrontendRole: NodeRole {
 
     public func timerFired(_ token: UInt64, node: Node) {
         if token == FrontendRole.auditFlushToken { audit.flush(); return }
+        if timerHandlers.contains(where: { $0(token, node) }) { return }
         guard let requestId = timerRequests.removeValue(forKey: token), pending[requestId] != nil else { return }
         finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
     }

@@ -129,7 +129,54 @@ public enum RoleCatalog {
         listens: false,
         summary: "the model provider's own machine; has no link and receives nothing")
 
-    public static let all: [RoleSpec] = [bedrockClient, privateLinkEndpoint, runtimeFrontend, escrowHost, modelProvider]
+    // Customization (issue 5): the customer's own KMS and S3 stand-ins, and Bedrock's fine-tuning workers and
+    // dedicated provisioned-throughput hosts in model-deployment accounts. See docs/customization.md.
+    public static let kms = RoleSpec(
+        name: "kms", executable: "kms-node",
+        allowedAccountKinds: [.customer], needsVPC: false,
+        links: [.custom { node, topology in
+            // Reached by the account's own clients and S3 (SSE-KMS), by every fine-tuning worker (Bedrock acts for
+            // every customer) and by the provisioned hosts that serve this account.
+            topology.nodes.filter { n in
+                ((n.role == "bedrock-client" || n.role == "s3") && n.account.id == node.account.id)
+                    || n.role == "finetune-worker" || (n.role == "provisioned-host" && n.references["kms"] == node.name)
+            }.map { Link(from: $0.name, to: node.name, purpose: $0.role == "s3" ? "sse-kms" : "kms-api") }
+        }],
+        summary: "the customer account's AWS KMS stand-in: keys, key policies, grants, envelope encryption")
+
+    public static let s3 = RoleSpec(
+        name: "s3", executable: "s3-node",
+        allowedAccountKinds: [.customer], needsVPC: false,
+        keys: [
+            RoleKey("kms", .nodeReference(role: "kms", sameVPC: false), required: false,
+                    summary: "the account's kms node used for SSE-KMS"),
+            RoleKey("gatewayEndpointId", .awsId(prefix: "vpce"), required: false,
+                    summary: "the S3 gateway VPC endpoint id calls from gatewayVpc carry as aws:SourceVpce"),
+            RoleKey("gatewayVpc", .text, required: false, summary: "the VPC whose S3 gateway endpoint is gatewayEndpointId"),
+        ],
+        links: [.viaKey("kms", purpose: "sse-kms"), .custom { node, topology in
+            topology.nodes.filter { n in
+                (n.role == "bedrock-client" && n.account.id == node.account.id) || n.role == "finetune-worker"
+            }.map { Link(from: $0.name, to: node.name, purpose: "s3-api") }
+        }],
+        summary: "the customer account's Amazon S3 stand-in: buckets, objects, bucket policies, SSE-KMS")
+
+    public static let finetuneWorker = RoleSpec(
+        name: "finetune-worker", executable: "finetune-worker",
+        allowedAccountKinds: [.modelDeployment], needsVPC: false,
+        links: [.fromEvery(role: "runtime-frontend", purpose: "customization-control")],
+        summary: "runs model-customization jobs as the customer's service role; owns the custom-model store")
+
+    public static let provisionedHost = RoleSpec(
+        name: "provisioned-host", executable: "provisioned-host",
+        allowedAccountKinds: [.modelDeployment], needsVPC: false,
+        keys: [RoleKey("kms", .nodeReference(role: "kms", sameVPC: false), required: true,
+                       summary: "the kms node of the one customer account this dedicated host may serve")],
+        links: [.fromEvery(role: "runtime-frontend", purpose: "provisioned-invocation"), .viaKey("kms", purpose: "kms-api")],
+        summary: "a dedicated host holding one customer's private model copy (provisioned throughput)")
+
+    public static let all: [RoleSpec] = [bedrockClient, privateLinkEndpoint, runtimeFrontend, escrowHost, modelProvider,
+                                         kms, s3, finetuneWorker, provisionedHost]
 }
 
 // MARK: - Links

@@ -12,7 +12,8 @@ struct BedrockSim: ParsableCommand {
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
         subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self,
-                      ModelAccessCommand.self, BenchEngines.self, BenchGuardrails.self])
+                      ModelAccessCommand.self, BenchEngines.self, BenchGuardrails.self,
+                      KMSCommand.self, S3Command.self, CustomizeCommand.self, ProvisionCommand.self, Restart.self])
 }
 
 struct RunOptions: ParsableArguments {

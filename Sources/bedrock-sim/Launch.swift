@@ -161,7 +161,8 @@ enum Launcher {
     /// Removes what an earlier, stopped run left in the directory.
     static func clean(_ run: RunDirectory) throws {
         let fm = FileManager.default
-        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap", "iam.json", "model-access.json"] {
+        for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap", "iam.json", "model-access.json",
+                     "iam", "state", "model-store"] {
             let p = run.path + "/" + item
             if fm.fileExists(atPath: p) { try fm.removeItem(atPath: p) }
         }
@@ -178,6 +179,7 @@ enum Launcher {
         let started = SimClock.monotonicNanoseconds()
         try clean(run)
         let manifest = try compile(topology, options: options)
+        try CustomizationIAM.export(topology, runDirectory: run.path)   // IAM view of kms/s3/finetune-worker
         try manifest.write(path: run.manifestPath)
         try GuardrailSeed.seed(topology, runDirectory: run.path)
 

@@ -17,5 +17,7 @@ NodeMain.run(roleName: "runtime-frontend") { node in
     extensions.operations += guardrails.operations()
     extensions.gates += [GuardrailInputGate(store: guardrails)]
     extensions.responseFilters += [GuardrailOutputFilter(store: guardrails)]
+    // Customization and provisioned throughput.
+    ProvisionedThroughputService(region: node.manifest.region, runDirectory: node.manifest.runDirectory).install(into: &extensions)
     return try FrontendRole(node: node, extensions: extensions)
 }

@@ -87,9 +87,11 @@ func loadDefault() throws -> Topology {
 @Suite struct RoleCatalogTests {
     @Test func builtInRoles() {
         #expect(RoleCatalog.all.map(\.name)
-            == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider"])
+            == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider",
+                "kms", "s3", "finetune-worker", "provisioned-host"])
         #expect(RoleCatalog.all.map(\.executable)
-            == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider-node"])
+            == ["bedrock-client", "privatelink-endpoint", "runtime-frontend", "escrow-host", "model-provider-node",
+                "kms-node", "s3-node", "finetune-worker", "provisioned-host"])
         #expect(RoleCatalog.privateLinkEndpoint.allowedKeys == ["endpointId", "frontend", "policy"])
         #expect(RoleCatalog.privateLinkEndpoint.requiredKeys == ["endpointId", "frontend"])
         #expect(RoleCatalog.bedrockClient.needsVPC && !RoleCatalog.escrowHost.needsVPC)
@@ -99,7 +101,7 @@ func loadDefault() throws -> Topology {
 
     /// A role added the way later issues will: one RoleSpec, passed in with the catalog.
     static let provisionedHost = RoleSpec(
-        name: "provisioned-host", executable: "provisioned-host",
+        name: "reserved-host", executable: "reserved-host",
         allowedAccountKinds: [.modelDeployment], needsVPC: false,
         keys: [
             RoleKey("models", .models, required: true),
@@ -110,7 +112,7 @@ func loadDefault() throws -> Topology {
 
     static let extraNode = """
       - name: provisioned-1
-        role: provisioned-host
+        role: reserved-host
         account: anthropic-deployment
         throughputId: pt-0123456789ab
         note: bought for a load test
@@ -124,7 +126,7 @@ func loadDefault() throws -> Topology {
         let node = try #require(topology.node(named: "provisioned-1"))
         #expect(node.extra == ["throughputId": "pt-0123456789ab", "note": "bought for a load test"])
         #expect(node.models.map(\.id) == ["anthropic.claude-3-sonnet-20240229-v1:0"])
-        #expect(topology.executable(of: node) == "provisioned-host")
+        #expect(topology.executable(of: node) == "reserved-host")
         #expect(topology.admittedPeers(of: "provisioned-1") == ["frontend"])
         #expect(topology.links().contains(Link(from: "frontend", to: "provisioned-1", purpose: "model-invocation")))
     }
@@ -142,12 +144,12 @@ func loadDefault() throws -> Topology {
     @Test func unknownWithoutTheEntry() throws {
         let yaml = try fixture(insertingAfter: 54, Self.extraNode)
         #expect(errors(yaml) == [
-            "t.yaml:56:11: nodes[6].role: unknown role 'provisioned-host' "
-                + "(known: bedrock-client, privatelink-endpoint, runtime-frontend, escrow-host, model-provider)",
+            "t.yaml:56:11: nodes[6].role: unknown role 'reserved-host' "
+                + "(known: bedrock-client, privatelink-endpoint, runtime-frontend, escrow-host, model-provider, kms, s3, finetune-worker, provisioned-host)",
             "t.yaml:58:5: nodes[6].throughputId: unknown key 'throughputId' "
-                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models)",
+                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models, kms, gatewayEndpointId, gatewayVpc)",
             "t.yaml:59:5: nodes[6].note: unknown key 'note' "
-                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models)",
+                + "(allowed: name, role, account, vpc, host, endpoint, endpointId, frontend, policy, models, kms, gatewayEndpointId, gatewayVpc)",
         ])
     }
 
