@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "Envelope", dependencies: ["SimCrypto"]),
         .target(name: "SigV4", dependencies: ["SimCrypto"]),
         .target(name: "IAMPolicy"),
-        .target(name: "Guardrails", resources: [.copy("Data")]),
+        // Guardrails reads its lexicons from GuardrailsData's resource bundle with FoundationEssentials: a target with
+        // resources gets SwiftPM's Bundle.module accessor, which imports full Foundation (not wanted in node processes).
+        .target(name: "Guardrails"),
+        .target(name: "GuardrailsData", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
         .target(name: "Topology", dependencies: ["IAMPolicy", "Guardrails", .product(name: "Yams", package: "Yams")]),
         // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
@@ -67,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [
-                "RoleKit", "FrontendGuardrails", "OperatorKit", "Topology", "IAMPolicy", "Guardrails",
+                "RoleKit", "FrontendGuardrails", "OperatorKit", "Topology", "IAMPolicy", "Guardrails", "GuardrailsData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
@@ -77,7 +80,7 @@ let package = Package(
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SimCrypto"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
-        .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails"]),
+        .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails", "GuardrailsData"]),
         .testTarget(name: "ModelStandInsTests", dependencies: ["ModelStandIns"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "IAMPolicy", "Guardrails"]),
         .testTarget(name: "ZMQTests", dependencies: ["ZMQ"]),

@@ -3,7 +3,7 @@
 
 Byte-for-byte the same generator as GuardrailCorpus.swift (Sources/Guardrails/Benchmark.swift):
 SplitMix64 random numbers, integer arithmetic only, and the vocabulary in
-Sources/Guardrails/Data/corpus-vocab.json. Output is JSONL, one record per line:
+Sources/GuardrailsData/Data/corpus-vocab.json. Output is JSONL, one record per line:
   {"text":"...","entities":[{"type":"EMAIL","start":12,"end":30}]}
 with byte offsets (the corpus is ASCII). All injected values are valid for their format
 (Luhn, mod-97, ABA 3-7-1, VIN check digit, NHS/UTR mod 11, SSN/ITIN ranges).
@@ -17,7 +17,7 @@ import sys
 
 MASK = (1 << 64) - 1
 HERE = os.path.dirname(os.path.abspath(__file__))
-VOCAB_PATH = os.path.join(HERE, "..", "Sources", "Guardrails", "Data", "corpus-vocab.json")
+VOCAB_PATH = os.path.join(HERE, "..", "Sources", "GuardrailsData", "Data", "corpus-vocab.json")
 
 TYPES = ["ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CA_HEALTH_NUMBER", "CA_SOCIAL_INSURANCE_NUMBER",
          "CREDIT_DEBIT_CARD_CVV", "CREDIT_DEBIT_CARD_EXPIRY", "CREDIT_DEBIT_CARD_NUMBER", "DRIVER_ID", "EMAIL",

@@ -9,7 +9,7 @@
 // guarded input; the config member and the tags are removed before the body reaches the model.
 // Trace records carry the guardrail id, the action and the policy types that acted, never the matched text.
 import Envelope
-import Foundation
+import FoundationEssentials
 import Guardrails
 import ModelStandIns
 import NodeRuntime
@@ -91,10 +91,10 @@ enum NativeText {
         let open = "<amazon-bedrock-guardrails-guardContent_\(suffix)>", close = "</amazon-bedrock-guardrails-guardContent_\(suffix)>"
         var parts: [(String, Bool)] = []
         var rest = Substring(text)
-        while let o = rest.range(of: open) {
+        while let o = rest.firstRange(of: open) {
             if o.lowerBound > rest.startIndex { parts.append((String(rest[..<o.lowerBound]), false)) }
             let after = rest[o.upperBound...]
-            if let c = after.range(of: close) {
+            if let c = after.firstRange(of: close) {
                 parts.append((String(after[..<c.lowerBound]), true))
                 rest = after[c.upperBound...]
             } else {

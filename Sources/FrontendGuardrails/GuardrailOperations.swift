@@ -3,7 +3,7 @@
 // operations on the caller's account's guardrails (GuardrailStore). Shapes and status codes follow the botocore
 // models: the mutating control-plane calls answer 202, reads and ApplyGuardrail 200.
 import Envelope
-import Foundation
+import FoundationEssentials
 import Guardrails
 import NodeRuntime
 import RoleKit

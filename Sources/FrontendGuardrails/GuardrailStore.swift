@@ -3,7 +3,7 @@
 // run directory. The front end is the only writer while a run is live; `bedrock-sim up` seeds the guardrails a
 // topology declares before any node starts. Each guardrail keeps its CreateGuardrail request body per version (the
 // mutable DRAFT plus immutable numbered versions); engines are compiled on first use and cached.
-import Foundation
+import FoundationEssentials
 import Guardrails
 import NodeRuntime
 import RoleKit

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Throughput and recall of the built-in detectors on a seeded corpus (single thread).
 /// Figures are printed, never asserted in tests.
@@ -65,9 +69,22 @@ public enum GuardrailBenchmark {
     }
 
     static func row(_ t: String, _ injected: Int, _ found: Int, _ extra: Int) -> String {
-        let name = t.padding(toLength: 40, withPad: " ", startingAt: 0)
-        let recall = injected > 0 ? String(format: "%5.3f", Double(found) / Double(injected)) : "  n/a"
-        return "  \(name) \(recall)  (" + String(format: "%4d/%4d", found, injected) + ")  extra \(extra)"
+        let name = t.count >= 40 ? String(t.prefix(40)) : t + String(repeating: " ", count: 40 - t.count)
+        let recall = injected > 0 ? cFormat("%5.3f", Double(found) / Double(injected)) : "  n/a"
+        return "  \(name) \(recall)  (" + cFormat("%4ld/%4ld", found, injected) + ")  extra \(extra)"
+    }
+
+    /// printf-style formatting of numbers (%d, %f with width and precision) through the C library, so the report
+    /// reads exactly as it did with Foundation's String(format:) without linking Foundation.
+    static func cFormat(_ format: String, _ args: any CVarArg...) -> String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let n = withVaList(args) { vsnprintf(&buffer, buffer.count, format, $0) }
+        guard n >= 0 else { return format }
+        if Int(n) >= buffer.count {
+            buffer = [CChar](repeating: 0, count: Int(n) + 1)
+            _ = withVaList(args) { vsnprintf(&buffer, buffer.count, format, $0) }
+        }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
@@ -84,8 +101,8 @@ public enum GuardrailBenchmark {
         let clock = ContinuousClock()
         var lines: [String] = []
         lines.append("engine         : bedrock-sim Guardrails (Swift, built-in detectors, single thread)")
-        lines.append(String(format: "corpus         : %d bytes, %d texts, %d injected values (%.2f%% of bytes), %@",
-                            totalBytes, records.count, injected, 100 * Double(piiBytes) / Double(max(1, totalBytes)), fingerprint(bytes)))
+        lines.append(cFormat("corpus         : %ld bytes, %ld texts, %ld injected values (%.2f%% of bytes), ",
+                             totalBytes, records.count, injected, 100 * Double(piiBytes) / Double(max(1, totalBytes))) + fingerprint(bytes))
 
         // PII scan: best of three passes over every text.
         var detections: [[PIIMatch]] = []
@@ -98,7 +115,7 @@ public enum GuardrailBenchmark {
             best = min(best, seconds(clock.now - t0))
             if pass == 0 { detections = found }
         }
-        lines.append(String(format: "PII scan       : %.1f MB/s (%.3f s for %d texts; 31 entity types; best of 3)",
+        lines.append(cFormat("PII scan       : %.1f MB/s (%.3f s for %ld texts; 31 entity types; best of 3)",
                             Double(totalBytes) / 1e6 / best, best, records.count))
 
         // Full guardrail: ApplyGuardrail per text with every policy type, plus a short grounding source and query.
@@ -118,7 +135,7 @@ public enum GuardrailBenchmark {
             fullBest = min(fullBest, seconds(clock.now - t0))
             if pass == 0 { intervened = n }
         }
-        lines.append(String(format: "full guardrail : %.1f MB/s (%.3f s; 6 content filters, 3 topics, 5 words + profanity, 31 PII types, 1 regex, grounding; %d of %d texts intervened)",
+        lines.append(cFormat("full guardrail : %.1f MB/s (%.3f s; 6 content filters, 3 topics, 5 words + profanity, 31 PII types, 1 regex, grounding; %ld of %ld texts intervened)",
                             Double(totalBytes) / 1e6 / fullBest, fullBest, intervened, records.count))
 
         // Recall against the injected ground truth: a value is found when a detection of the same type overlaps it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // CreateGuardrail configuration: the shapes and constraints of the Bedrock control plane
 // (botocore bedrock 2023-04-20: GuardrailName [0-9a-zA-Z-_]+ 1-50, messaging 1-500, topics 1-30,
@@ -252,7 +252,7 @@ struct ConfigDecoder {
         case .string(let s): return "'\(s)'"
         case .array(let a): return "'[" + a.map { v -> String in
                 if case .string(let s) = v { return s }
-                return ConfigDecoder.render(v).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+                return TextTrim.trimming(ConfigDecoder.render(v)) { $0 == "'" }
             }.joined(separator: ", ") + "]'"
         case .object: return "'{...}'"
         }
@@ -561,7 +561,7 @@ struct ConfigDecoder {
             checkString(r.pattern, "\(p).pattern", required: true, min: 1, max: 500)
             if !r.pattern.isEmpty {
                 do {
-                    _ = try NSRegularExpression(pattern: r.pattern)
+                    _ = try UserRegex.compile(r.pattern)
                 } catch {
                     fail(.string(r.pattern), "\(p).pattern", "Member must be a valid regular expression")
                 }

@@ -384,7 +384,16 @@ enum CorpusGenerator {
         return ws.joined(separator: " ") + "."
     }
 
-    static func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+    /// Escapes backslash and quote for the JSONL line (the same two characters the Python generator escapes).
+    static func esc(_ s: String) -> String {
+        var out = ""
+        out.unicodeScalars.reserveCapacity(s.unicodeScalars.count)
+        for c in s.unicodeScalars {
+            if c == "\\" || c == "\"" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(c)
+        }
+        return out
+    }
 
     /// JSONL corpus, identical to `gen-guardrail-corpus.py --seed SEED --bytes BYTES`.
     static func generate(seed: UInt64, targetBytes: Int) -> [UInt8] {

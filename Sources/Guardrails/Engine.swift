@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Qualifiers of an ApplyGuardrail text block.
 public enum GuardrailContentQualifier: String, Sendable, CaseIterable {
@@ -15,10 +15,24 @@ public struct GuardrailContentBlock: Sendable, Equatable {
     }
 }
 
-/// NSRegularExpression is immutable after creation and documented as safe to share across threads.
+/// A user regex compiled once per engine (Swift `Regex`, so no Foundation/ICU is needed).
 struct CompiledRegex: @unchecked Sendable {
     let config: GuardrailRegexConfig
-    let regex: NSRegularExpression?
+    let regex: Regex<AnyRegexOutput>?
+
+    init(config: GuardrailRegexConfig) {
+        self.config = config
+        regex = try? UserRegex.compile(config.pattern)
+    }
+}
+
+/// Custom regexes (sensitiveInformationPolicyConfig.regexesConfig) with Swift's `Regex`, set up to behave like the
+/// ICU regular expressions (NSRegularExpression, no options) the engine used before: matching on Unicode scalars
+/// (ICU matches code points, not grapheme clusters) and ICU's default "simple" word boundaries for \b.
+enum UserRegex {
+    static func compile(_ pattern: String) throws -> Regex<AnyRegexOutput> {
+        try Regex(pattern).matchingSemantics(.unicodeScalar).wordBoundaryKind(.simple)
+    }
 }
 
 /// Tables shared by every engine in the process (built once from the bundled data).
@@ -54,7 +68,7 @@ public struct GuardrailEngine: Sendable {
         for (i, w) in configuration.words.enumerated() { cw.add(w.text, id: i) }
         customWords = cw
         topics = TopicMatcher(topics: configuration.topics, stopwords: SharedTables.stopwords)
-        regexes = configuration.regexes.map { CompiledRegex(config: $0, regex: try? NSRegularExpression(pattern: $0.pattern)) }
+        regexes = configuration.regexes.map { CompiledRegex(config: $0) }
         grounding = GroundingScorer(stopwords: SharedTables.stopwords)
         _ = SharedTables.content.levels  // force the shared tables now, not on the first request
         _ = SharedTables.scanner
@@ -189,8 +203,9 @@ public struct GuardrailEngine: Sendable {
             for (k, r) in regexes.enumerated() {
                 guard let a = regexActions[k], let re = r.regex else { continue }
                 let s = block.text
-                for m in re.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
-                    guard m.range.length > 0, let rr = Range(m.range, in: s) else { continue }
+                for m in s.matches(of: re) {
+                    let rr = m.range
+                    guard !rr.isEmpty else { continue }
                     let match = String(s[rr])
                     let b0 = s.utf8.distance(from: s.startIndex, to: rr.lowerBound)
                     let b1 = s.utf8.distance(from: s.startIndex, to: rr.upperBound)

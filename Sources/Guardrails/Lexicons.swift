@@ -164,7 +164,7 @@ struct TopicMatcher: Sendable {
                 }
             }
             addText(t.definition, Self.definitionWeight)
-            addText(t.name.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " "), Self.strongWeight)
+            addText(String(String.UnicodeScalarView(t.name.unicodeScalars.map { $0 == "_" || $0 == "-" ? " " : $0 })), Self.strongWeight)
             for e in t.examples { addText(e, Self.strongWeight) }
             for (k, w) in weights.sorted(by: { $0.key < $1.key }) {
                 table.update(k, initial: []) { $0.append((Int32(ti), Float(w))) }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // ApplyGuardrail response shapes (botocore bedrock-runtime 2023-09-30). Property names are the
 // wire names, so synthesized Encodable produces exactly the service's JSON; nil members are omitted.
