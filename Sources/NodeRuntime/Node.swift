@@ -68,6 +68,9 @@ public final class Node {
     public let startedAtMs = SimClock.monotonicMilliseconds()
     /// The collector writes records locally instead of pushing them.
     public var localTraceSink: (([UInt8]) -> Void)?
+    /// Called at the end of every loop iteration, after the messages of that iteration were handled: roles batch
+    /// their own writes (the audit trail) per iteration this way.
+    public var iterationEndHandlers: [() -> Void] = []
     /// Extra sockets a role polls (e.g. the collector's PULL); handler gets each message.
     public var extraSockets: [(Socket, (Message) -> Void)] = []
 
@@ -383,6 +386,7 @@ public final class Node {
             let now = SimClock.monotonicNanoseconds()
             var fired = 0
             while let token = timers.popDue(nowNs: now), fired < 10_000 { role.timerFired(token, node: self); fired += 1 }
+            for handler in iterationEndHandlers { handler() }
             if !traceBatch.isEmpty && SimClock.monotonicNanoseconds() >= traceFlushDueNs { flushTrace() }
         }
         role.stop(node: self)

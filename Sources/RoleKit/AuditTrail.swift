@@ -8,12 +8,11 @@ public final class AuditTrail {
     private let directory: String
     private var handles: [String: Int32] = [:]
     private let region: String
-    /// Records are buffered per account and written at most every `flushIntervalMs` (CloudTrail itself delivers
-    /// within minutes), so the hot path pays no write per call. `flush()` writes them now.
+    /// Records are buffered per account and written once per node loop iteration (`flush()`, called by the front
+    /// end at the end of each iteration), so a busy front end pays one write per batch rather than one per call.
     private var pending: [String: [UInt8]] = [:]
     private var eventIds = UUIDGenerator()
     private var secondCache: (second: UInt64, prefix: String) = (0, "")
-    public static let flushIntervalMs: Double = 20
     public var hasPending: Bool { !pending.isEmpty }
 
     public init(runDirectory: String, region: String) {

@@ -61,6 +61,9 @@ public final class FrontendRole: NodeRole {
     }
 
     public func start(node: Node) {
+        // Audit records of one loop iteration are written together at its end (before the next poll).
+        let audit = self.audit
+        node.iterationEndHandlers.append { if audit.hasPending { audit.flush() } }
         node.log("serving \(hostsByModel.count) model(s) through \(node.me.connects.count) model host(s); gates: \(gates.map(\.name).joined(separator: ", "))")
     }
 
@@ -245,7 +248,6 @@ public final class FrontendRole: NodeRole {
             return
         }
         let token = nextToken; nextToken += 1
-        precondition(token != FrontendRole.auditFlushToken)
         var p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
                             modelMessageId: "", attempts: 0, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
         p.call.attributes["canonicalModelId"] = canonical
@@ -398,11 +400,7 @@ public final class FrontendRole: NodeRole {
         }
     }
 
-    /// Timer token reserved for flushing the audit trail.
-    static let auditFlushToken: UInt64 = 0
-
     public func timerFired(_ token: UInt64, node: Node) {
-        if token == FrontendRole.auditFlushToken { audit.flush(); return }
         if timerHandlers.contains(where: { $0(token, node) }) { return }
         guard let requestId = timerRequests.removeValue(forKey: token), pending[requestId] != nil else { return }
         finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
@@ -470,7 +468,6 @@ public final class FrontendRole: NodeRole {
         entry.vpcEndpointAccountId = call.sourceVpce != nil ? call.clientAccount : nil
         entry.errorCode = error?.errorType
         entry.errorMessage = error?.message
-        if !audit.hasPending { node.schedule(afterMs: AuditTrail.flushIntervalMs, token: FrontendRole.auditFlushToken) }
         audit.record(entry)
     }
 }
