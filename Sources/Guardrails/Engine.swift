@@ -15,23 +15,68 @@ public struct GuardrailContentBlock: Sendable, Equatable {
     }
 }
 
-/// A user regex compiled once per engine (Swift `Regex`, so no Foundation/ICU is needed).
+/// A user regex compiled once per engine (Swift `Regex`, so no Foundation/ICU is needed). `Regex<AnyRegexOutput>` is
+/// not declared Sendable only because AnyRegexOutput is not; the regex is an immutable value whose compiled program
+/// is built once (forced in `init`, before the engine is shared) and is only read while matching.
 struct CompiledRegex: @unchecked Sendable {
     let config: GuardrailRegexConfig
     let regex: Regex<AnyRegexOutput>?
+    /// UTF-8 bytes every match starts with (empty when unknown): a text without them cannot match.
+    let requiredPrefix: [UInt8]
 
     init(config: GuardrailRegexConfig) {
         self.config = config
         regex = try? UserRegex.compile(config.pattern)
+        if let regex { _ = "".firstMatch(of: regex) }   // builds the matching program now
+        requiredPrefix = UserRegex.literalPrefix(config.pattern)
     }
 }
 
-/// Custom regexes (sensitiveInformationPolicyConfig.regexesConfig) with Swift's `Regex`, set up to behave like the
-/// ICU regular expressions (NSRegularExpression, no options) the engine used before: matching on Unicode scalars
-/// (ICU matches code points, not grapheme clusters) and ICU's default "simple" word boundaries for \b.
+/// Custom regexes (sensitiveInformationPolicyConfig.regexesConfig) with Swift's `Regex` instead of ICU's
+/// (NSRegularExpression, which needs full Foundation). Matching stays on grapheme clusters, Swift's default: the
+/// engine only ever reported ICU matches that fall on character boundaries, and Swift's scalar-level matching
+/// mishandles digits at simple word boundaries. \b uses ICU's default "simple" word boundaries (\w to \W).
 enum UserRegex {
     static func compile(_ pattern: String) throws -> Regex<AnyRegexOutput> {
-        try Regex(pattern).matchingSemantics(.unicodeScalar).wordBoundaryKind(.simple)
+        try Regex(pattern).wordBoundaryKind(.simple)
+    }
+
+    /// The pattern's leading run of plain literal ASCII characters that every match must start with, as bytes.
+    /// Conservative: none when the pattern has an alternation anywhere, and a literal followed by a quantifier is
+    /// not counted. Only characters with no canonically equivalent other character are used (not K, ';' or '`').
+    /// This lets the engine skip the regex for texts that cannot match, as ICU does with its required start string.
+    static func literalPrefix(_ pattern: String) -> [UInt8] {
+        let p = Array(pattern.utf8)
+        guard !p.contains(UInt8(ascii: "|")) else { return [] }
+        func plain(_ c: UInt8) -> Bool {
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c != UInt8(ascii: "K")
+            default: return "-_:/@=,!%&~<>\"'".utf8.contains(c)
+            }
+        }
+        var n = 0
+        while n < p.count, plain(p[n]) { n += 1 }
+        if n < p.count, "?*+{".utf8.contains(p[n]) { n -= 1 }
+        return n > 0 ? Array(p[..<n]) : []
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether `needle` (non-empty) occurs in the array.
+    func containsBytes(_ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= count else { return needle.isEmpty }
+        var i = 0
+        let last = count - needle.count
+        while i <= last {
+            if self[i] == first {
+                var k = 1
+                while k < needle.count, self[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 
@@ -202,10 +247,12 @@ public struct GuardrailEngine: Sendable {
             }
             for (k, r) in regexes.enumerated() {
                 guard let a = regexActions[k], let re = r.regex else { continue }
+                if !r.requiredPrefix.isEmpty && !bytes.containsBytes(r.requiredPrefix) { continue }
                 let s = block.text
                 for m in s.matches(of: re) {
                     let rr = m.range
-                    guard !rr.isEmpty else { continue }
+                    // As before with NSRegularExpression: empty matches and matches that split a character are skipped.
+                    guard !rr.isEmpty, rr.lowerBound.samePosition(in: s) != nil, rr.upperBound.samePosition(in: s) != nil else { continue }
                     let match = String(s[rr])
                     let b0 = s.utf8.distance(from: s.startIndex, to: rr.lowerBound)
                     let b1 = s.utf8.distance(from: s.startIndex, to: rr.upperBound)
