@@ -28,6 +28,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case control = 8            // operator -> node command (inject, bench, status)
     case controlReply = 9
     case streamChunk = 10       // a piece of a streamed response, in order, same requestId
+    case cancel = 11            // the caller went away: drop the request (client -> endpoint -> front end -> host)
 
     public var description: String {
         switch self {
@@ -41,6 +42,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .control: "control"
         case .controlReply: "control-reply"
         case .streamChunk: "stream-chunk"
+        case .cancel: "cancel"
         }
     }
 }

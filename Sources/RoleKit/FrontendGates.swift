@@ -136,5 +136,7 @@ public struct FrontendExtensions {
     public var gates: [FrontendGate] = []
     public var operations: [LocalOperation] = []
     public var responseFilters: [ResponseFilter] = []
+    /// Filters on streamed answers (StreamFilters.swift).
+    public var streamFilters: [StreamOutputFilter] = []
     public init() {}
 }

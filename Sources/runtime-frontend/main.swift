@@ -17,5 +17,8 @@ NodeMain.run(roleName: "runtime-frontend") { node in
     extensions.operations += guardrails.operations()
     extensions.gates += [GuardrailInputGate(store: guardrails)]
     extensions.responseFilters += [GuardrailOutputFilter(store: guardrails)]
+    extensions.streamFilters += [GuardrailStreamFilter(store: guardrails)]
+    // Model invocation logging configuration (control plane; configuration only, no log delivery).
+    extensions.operations += LoggingConfigurationStore(runDirectory: node.manifest.runDirectory).operations
     return try FrontendRole(node: node, extensions: extensions)
 }
