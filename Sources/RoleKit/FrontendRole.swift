@@ -584,6 +584,7 @@ public final class FrontendRole: NodeRole {
                        endpointPeer: p.endpointPeer, node: node, error: e, reason: reason)
             return
         }
+        if response == nil, error == .modelTimeout { cancelAtHost(p, node: node) }   // the host need not finish it
         let out = response ?? (error ?? .internalFailure("no response")).httpResponse(requestId: requestId)
         sendSealed(out, call: p.call, inbound: p.inbound, sessionId: p.sessionId, endpointPeer: p.endpointPeer, node: node,
                    error: error, reason: reason)
