@@ -21,7 +21,7 @@ enum SDKSetup {
             let tlsDir = run.path + "/tls"
             try FileManager.default.createDirectory(atPath: tlsDir, withIntermediateDirectories: true)
             do {
-                let ca = try TLSCertificateAuthority(commonName: "bedrock-sim run CA \(URL(fileURLWithPath: run.path).lastPathComponent)")
+                let ca = try TLSCertificateAuthority(commonName: "bedrock-sim run CA")
                 let names = TLSCertificateAuthority.bedrockServerNames(region: region)
                 let server = try ca.issueServerCertificate(dnsNames: names.dnsNames, ipAddresses: names.ipAddresses)
                 try Data(try ca.certificatePEM.utf8).write(to: URL(fileURLWithPath: caPath(run)))
