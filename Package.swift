@@ -51,12 +51,14 @@ let package = Package(
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "EventStream"]),
+        // The SDK endpoint in each client node (issue 6): HTTPS on loopback for unchanged AWS SDKs.
+        .target(name: "SDKEndpoint", dependencies: ["RoleKit", "NodeRuntime", "Envelope", "HTTPWire", "EventStream", "TLSServer"]),
         // Guardrails on the front end's request path. Separate so that only the front end links Guardrails.
         .target(name: "FrontendGuardrails", dependencies: ["RoleKit", "NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "Guardrails"]),
 
         // Roles: thin executables.
-        .executableTarget(name: "bedrock-client", dependencies: ["RoleKit"]),
+        .executableTarget(name: "bedrock-client", dependencies: ["RoleKit", "SDKEndpoint"]),
         .executableTarget(name: "privatelink-endpoint", dependencies: ["RoleKit"]),
         .executableTarget(name: "runtime-frontend", dependencies: ["RoleKit", "FrontendGuardrails"]),
         .executableTarget(name: "escrow-host", dependencies: ["RoleKit"]),
@@ -70,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock-sim",
             dependencies: [
-                "RoleKit", "FrontendGuardrails", "OperatorKit", "Topology", "IAMPolicy", "Guardrails", "GuardrailsData",
+                "RoleKit", "FrontendGuardrails", "OperatorKit", "Topology", "IAMPolicy", "Guardrails", "GuardrailsData", "TLSServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),

@@ -30,6 +30,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case streamChunk = 10       // a piece of a streamed response, in order, same requestId
     case awsRequest = 20        // an HTTP-shaped AWS API call between service nodes (KMS, S3, customization)
     case awsResponse = 21       // its answer
+    case cancel = 11            // the caller went away: drop the request (client -> endpoint -> front end -> host)
 
     public var description: String {
         switch self {
@@ -45,6 +46,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .streamChunk: "stream-chunk"
         case .awsRequest: "aws-request"
         case .awsResponse: "aws-response"
+        case .cancel: "cancel"
         }
     }
 }

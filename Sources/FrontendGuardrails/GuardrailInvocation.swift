@@ -157,7 +157,8 @@ public struct GuardrailInputGate: FrontendGate {
     public init(store: GuardrailStore) { self.store = store }
 
     public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
-        guard call.runtimeOperation == .invokeModel, let identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") else {
+        guard call.runtimeOperation == .invokeModel || call.runtimeOperation == .invokeModelWithResponseStream,
+              let identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") else {
             return .pass(reason: "no guardrail on this call")
         }
         guard let version = call.request.header("X-Amzn-Bedrock-GuardrailVersion") else {

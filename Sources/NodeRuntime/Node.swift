@@ -318,6 +318,34 @@ public final class Node {
         try? controlSocket.send([request.routingId, e.encode()])
     }
 
+    // MARK: plain file descriptors (e.g. the SDK endpoint's listener and TLS connections)
+
+    /// Readiness of a watched fd, as handed to its handler.
+    public struct FDEvents: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+        public static let readable = FDEvents(rawValue: Poller.readable)
+        public static let writable = FDEvents(rawValue: Poller.writable)
+        /// An error or hang-up on the fd: read it to find out which.
+        public static let failed = FDEvents(rawValue: Poller.failed)
+    }
+
+    private var watches: [Int32: (events: FDEvents, handler: (FDEvents) -> Void)] = [:]
+
+    /// Polls `fd` with the node's sockets and calls `handler` on the I/O thread when it is ready for `events`.
+    /// Calling it again for the same fd replaces the interest and handler. The handler must never block.
+    public func watch(fd: Int32, events: FDEvents, handler: @escaping (FDEvents) -> Void) {
+        watches[fd] = (events, handler)
+    }
+
+    /// Changes only the interest of a watched fd (e.g. add `.writable` while output is queued).
+    public func updateWatch(fd: Int32, events: FDEvents) {
+        watches[fd]?.events = events
+    }
+
+    /// Stops polling `fd` (call before closing it).
+    public func unwatch(fd: Int32) { watches[fd] = nil }
+
     // MARK: timers
 
     /// Calls `role.timerFired(token)` after `delayMs` milliseconds.
@@ -362,9 +390,23 @@ public final class Node {
                 let now = SimClock.monotonicNanoseconds()
                 timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int((traceFlushDueNs - now) / 1_000_000) + 1)
             }
-            let ready: [Bool]
-            do { ready = try Poller.poll(targets, timeoutMs: timeout) } catch {
+            var pollTargets = targets
+            var pollEvents = [Int16](repeating: Poller.readable, count: targets.count)
+            let watched = watches.map { (fd: $0.key, events: $0.value.events) }
+            for w in watched {
+                pollTargets.append(.fd(w.fd))
+                pollEvents.append(w.events.rawValue)
+            }
+            let revents: [Int16]
+            do { revents = try Poller.poll(pollTargets, events: pollEvents, timeoutMs: timeout) } catch {
                 log("poll failed: \(error)"); break
+            }
+            let ready = revents.prefix(targets.count).map { $0 & Poller.readable != 0 }
+            for (k, w) in watched.enumerated() {
+                let r = FDEvents(rawValue: revents[targets.count + k])
+                // A handler may have unwatched (and closed) this fd while handling an earlier one.
+                guard !r.isEmpty, let current = watches[w.fd] else { continue }
+                current.handler(r)
             }
             for (i, isReady) in ready.enumerated() where isReady {
                 switch kinds[i] {

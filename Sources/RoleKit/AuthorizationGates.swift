@@ -79,7 +79,8 @@ public final class FrontendAuthorization {
     func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
         var context = p.tagContext
         let nowMs = SimClock.unixMilliseconds()
-        context["aws:SecureTransport"] = "true"
+        // The SDK endpoint says whether the SDK reached it over TLS (claim bound to the sealed request as AAD).
+        context["aws:SecureTransport"] = call.claims["secureTransport"] == "false" ? "false" : "true"
         context["aws:RequestedRegion"] = .single(region)
         context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
         context["aws:EpochTime"] = .single(String(nowMs / 1000))

@@ -12,6 +12,8 @@ public final class ClientRole: NodeRole {
     enum Origin {
         case invoke(ControlRequest)
         case bench
+        /// A request from the SDK endpoint (SDKEndpoint target), answered through `externalSink`.
+        case external(UInt64)
     }
     struct Pending {
         let origin: Origin
@@ -19,6 +21,8 @@ public final class ClientRole: NodeRole {
         let sentNs: UInt64
         let token: UInt64
     }
+    /// Receives the answers to requests sent with `sendExternal` (the SDK endpoint).
+    public var externalSink: ClientExternalSink?
     /// A class, so recording a completion does not copy the latency arrays.
     final class Bench {
         let request: ControlRequest
@@ -133,9 +137,6 @@ public final class ClientRole: NodeRole {
     func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, method: String = "POST", deadlineMs: UInt64,
               options: [String: String], origin: Origin, node: Node) -> String? {
         let requestId = requestIds.next()
-        traceCounter &+= 1
-        let counterHex = String(traceCounter, radix: 16)
-        let traceparent = "00-\(traceIdPrefix)\(String(repeating: "0", count: 16 - counterHex.count))\(counterHex)-\(traceIdPrefix)-01"
         let target = path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
         var http = HTTPRequest(method: method, path: target, body: body)
         // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
@@ -146,10 +147,50 @@ public final class ClientRole: NodeRole {
         http.setHeader("User-Agent", "bedrock-sim-client/1.0 (\(node.me.name))")
         for (k, v) in headers.sorted(by: { $0.key < $1.key }) { http.setHeader(k, v) }
         signer?(&http, options)
+        return transmit(http, claims: claimsProvider?(options), requestId: requestId, deadlineMs: deadlineMs, options: options,
+                        origin: origin, node: node)
+    }
+
+    /// Sends an HTTP request exactly as given (already signed by the SDK that sent it: no re-signing) sealed for the
+    /// front end. `handle` comes back with the answer through `externalSink`. Returns the request id.
+    @discardableResult
+    public func sendExternal(_ http: HTTPRequest, claims: [String: String], deadlineMs: UInt64, handle: UInt64, node: Node) -> String {
+        let requestId = requestIds.next()
+        transmit(http, claims: claims, requestId: requestId, deadlineMs: deadlineMs, options: [:], origin: .external(handle), node: node)
+        return requestId
+    }
+
+    /// The caller of `requestId` went away: forget it and tell the front end (sealed, so only this session can
+    /// cancel its own request), which frees it at the model host too.
+    public func cancel(requestId: String, node: Node) {
+        guard let (messageId, p) = pending.first(where: { $0.value.requestId == requestId }) else { return }
+        pending[messageId] = nil
+        timers[p.token] = nil
         var e = Envelope(
-            type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: traceparent,
+            type: .cancel, messageId: node.ids.next(), inReplyTo: messageId, requestId: requestId, traceparent: SimIds.traceparent(),
+            source: node.address, destination: frontend, deadlineUnixMs: SimClock.unixMilliseconds() + 5000)
+        guard let sealed = try? session.seal([], routingHeader: e.routingHeader) else { return }
+        e.body = sealed
+        var r = TraceRecord(event: .decision)
+        r.messageId = messageId; r.requestId = requestId; r.decision = "cancel"; r.reason = "the SDK connection closed before the answer ended"
+        node.trace(r)
+        node.send(e, to: endpoint, link: .upstream(endpoint))
+    }
+
+    /// A W3C traceparent per call, from a counter (no random call per request).
+    private func nextTraceparent() -> String {
+        traceCounter &+= 1
+        let counterHex = String(traceCounter, radix: 16)
+        return "00-\(traceIdPrefix)\(String(repeating: "0", count: 16 - counterHex.count))\(counterHex)-\(traceIdPrefix)-01"
+    }
+
+    @discardableResult
+    private func transmit(_ http: HTTPRequest, claims: [String: String]?, requestId: String, deadlineMs: UInt64, options: [String: String],
+                          origin: Origin, node: Node) -> String? {
+        var e = Envelope(
+            type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: nextTraceparent(),
             source: node.address, destination: frontend, deadlineUnixMs: SimClock.unixMilliseconds() + deadlineMs)
-        if let claims = claimsProvider?(options) { e.claims = claims }
+        if let claims { e.claims = claims }
         if let wrong = options["misroute"] {  // red-team knob: address the sealed request to another node
             e.destination = NodeAddress(node: wrong, account: node.peerAccount(wrong))
         }
@@ -180,6 +221,10 @@ public final class ClientRole: NodeRole {
 
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
         if peer != endpoint, extraReceive?(envelope, peer, node) == true { return }
+        if envelope.type == .streamChunk {
+            receiveChunk(envelope, routingHeader: routingHeader, from: peer, node: node)
+            return
+        }
         guard let p = pending.removeValue(forKey: envelope.inReplyTo) else {
             var r = TraceRecord(event: .rejected)
             r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
@@ -209,6 +254,29 @@ public final class ClientRole: NodeRole {
         }
     }
 
+    /// One piece of a streamed answer: handed to the SDK endpoint as it arrives (the request stays pending).
+    private func receiveChunk(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, node: Node) {
+        guard let p = pending[envelope.inReplyTo], case .external(let handle) = p.origin else {
+            var r = TraceRecord(event: .rejected)
+            r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
+            r.reason = "stream chunk for no pending streamed request"
+            node.trace(r)
+            return
+        }
+        do {
+            let plain = try session.open(envelope.body, routingHeader: routingHeader)
+            externalSink?.clientStreamChunk(handle: handle, requestId: p.requestId, plaintext: plain, node: node)
+        } catch {
+            pending[envelope.inReplyTo] = nil
+            timers[p.token] = nil
+            var r = TraceRecord(event: .rejected)
+            r.peer = peer; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "reject"
+            r.reason = "stream chunk failed end-to-end verification: \(error)"
+            node.trace(r)
+            complete(p.origin, requestId: p.requestId, result: .failure(.internalFailure("The response failed end-to-end verification.")), node: node)
+        }
+    }
+
     public func timerFired(_ token: UInt64, node: Node) {
         if extraTimer?(token, node) == true { return }
         guard let messageId = timers.removeValue(forKey: token), let p = pending.removeValue(forKey: messageId) else { return }
@@ -221,6 +289,8 @@ public final class ClientRole: NodeRole {
 
     private func complete(_ origin: Origin, requestId: String, result: Result<HTTPResponse, BedrockError>, sentNs: UInt64 = 0, node: Node) {
         switch origin {
+        case .external(let handle):
+            externalSink?.clientResponse(handle: handle, requestId: requestId, result: result, node: node)
         case .invoke(let request):
             var reply: [String: Any] = ["requestId": requestId]
             switch result {
@@ -258,4 +328,15 @@ public final class ClientRole: NodeRole {
             }
         }
     }
+}
+
+
+/// Where the client role delivers the answers to `sendExternal` requests (the SDK endpoint), on the I/O thread.
+public protocol ClientExternalSink: AnyObject {
+    /// The whole answer, or for a streamed answer its end (the last sealed piece, an HTTPResponse whose body holds
+    /// the final bytes of the stream), or a failure.
+    func clientResponse(handle: UInt64, requestId: String, result: Result<HTTPResponse, BedrockError>, node: Node)
+    /// One sealed piece of a streamed answer, opened: the first is an encoded HTTPResponse (status, headers and the
+    /// first bytes), the others raw body bytes.
+    func clientStreamChunk(handle: UInt64, requestId: String, plaintext: [UInt8], node: Node)
 }

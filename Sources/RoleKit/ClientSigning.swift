@@ -171,7 +171,7 @@ public final class EndpointPolicyCheck {
         let nowMs = SimClock.unixMilliseconds()
         context["aws:SourceVpce"] = .single(endpointId)
         if !vpcId.isEmpty { context["aws:SourceVpc"] = .single(vpcId) }
-        context["aws:SecureTransport"] = "true"
+        context["aws:SecureTransport"] = envelope.claims["secureTransport"] == "false" ? "false" : "true"
         context["aws:RequestedRegion"] = .single(region)
         context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
         context["aws:EpochTime"] = .single(String(nowMs / 1000))

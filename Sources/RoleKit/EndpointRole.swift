@@ -47,7 +47,7 @@ public final class EndpointRole: NodeRole {
     private func forwardToService(_ envelope: Envelope, from peer: String, node: Node) {
         var r = TraceRecord(event: .decision)
         r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.peer = peer
-        guard envelope.type == .invokeRequest else {
+        guard envelope.type == .invokeRequest || envelope.type == .cancel else {
             r.decision = "reject"; r.reason = "\(envelope.type) is not a request this endpoint forwards"
             node.trace(r)
             answer(envelope, to: peer, error: .validation("Unsupported message type."), node: node)
@@ -65,7 +65,7 @@ public final class EndpointRole: NodeRole {
             answer(envelope, to: peer, error: .validation("The request was not addressed to this endpoint's service."), node: node)
             return
         }
-        if let check = policyCheck, let denial = check(envelope, node) {
+        if envelope.type == .invokeRequest, let check = policyCheck, let denial = check(envelope, node) {
             r.decision = "deny"; r.reason = "VPC endpoint policy: \(denial.message)"
             r.details = [("gate", "vpce-policy"), ("errorType", denial.errorType)]
             node.trace(r)

@@ -152,5 +152,7 @@ public struct FrontendExtensions {
     public var upstreamHandlers: [(Envelope, String, Node) -> Bool] = []
     /// Timer tokens owned by extensions (AWSCalls tokens): return true when consumed.
     public var timerHandlers: [(UInt64, Node) -> Bool] = []
+    /// Filters on streamed answers (StreamFilters.swift).
+    public var streamFilters: [StreamOutputFilter] = []
     public init() {}
 }

@@ -7,6 +7,7 @@
 // dies, and writes one CloudTrail-shaped audit record per call. It keeps no prompt or completion: a pending call
 // holds the request only until the host answers, and nothing with content is logged or traced.
 import Envelope
+import EventStream
 import FoundationEssentials
 import NodeRuntime
 import SimCrypto
@@ -22,6 +23,27 @@ public final class FrontendRole: NodeRole {
         var attempts: Int
         let startedNs: UInt64
         var timerToken: UInt64
+        /// What goes to the model host: the native path ("invoke" or "invoke-with-response-stream"), body and Accept.
+        var forwardAction = "invoke"
+        var forwardBody: [UInt8] = []
+        var forwardAccept: String?
+        /// Set for InvokeModelWithResponseStream and ConverseStream.
+        var stream: StreamState?
+    }
+
+    /// A streamed answer in progress: events go to the client as each native chunk arrives, except that with a
+    /// stream filter (a guardrail) a window of events is held until its text has been assessed.
+    final class StreamState {
+        let translator: StreamTranslator
+        let assessor: StreamTextAssessor?
+        let filterName: String
+        var headSent = false
+        var chunks = 0
+        var held: [UInt8] = []
+        var unassessedCharacters = 0
+        init(translator: StreamTranslator, assessor: StreamTextAssessor?, filterName: String) {
+            self.translator = translator; self.assessor = assessor; self.filterName = filterName
+        }
     }
 
     private let sessions: FrontendSealSessions
@@ -30,6 +52,7 @@ public final class FrontendRole: NodeRole {
     private let responseFilters: [ResponseFilter]
     private let upstreamHandlers: [(Envelope, String, Node) -> Bool]
     private let timerHandlers: [(UInt64, Node) -> Bool]
+    private let streamFilters: [StreamOutputFilter]
     private let audit: AuditTrail
     private var pending: [String: PendingCall] = [:]          // by requestId
     private var byModelMessage: [String: String] = [:]        // model-request message id -> requestId
@@ -54,6 +77,7 @@ public final class FrontendRole: NodeRole {
         responseFilters = extensions.responseFilters
         upstreamHandlers = extensions.upstreamHandlers
         timerHandlers = extensions.timerHandlers
+        streamFilters = extensions.streamFilters
         for peer in node.me.connects {
             guard let host = node.manifest.node(named: peer) else { continue }
             for m in host.models { hostsByModel[m.id, default: []].append(peer) }
@@ -73,6 +97,8 @@ public final class FrontendRole: NodeRole {
         case (.upstream(let host), .modelResponse): handleModelResponse(envelope, from: host, node: node)
         case (.upstream(let host), .awsResponse) where byModelMessage[envelope.inReplyTo] != nil:
             handleForwardedResponse(envelope, from: host, node: node)
+        case (.upstream(let host), .streamChunk): handleStreamChunk(envelope, from: host, node: node)
+        case (.service, .cancel): handleCancel(envelope, routingHeader: routingHeader, from: peer, node: node)
         case (.upstream(let host), .error) where byModelMessage[envelope.inReplyTo] != nil: handleHostError(envelope, from: host, node: node)
         case (.upstream(let peer), _) where upstreamHandlers.contains(where: { $0(envelope, peer, node) }): return
         case (.upstream(let host), .error): handleHostError(envelope, from: host, node: node)
@@ -207,6 +233,9 @@ public final class FrontendRole: NodeRole {
             case .respond(var response, let reason):
                 r.decision = "intervene"; r.reason = reason
                 node.trace(r)
+                if call.runtimeOperation == .invokeModelWithResponseStream || call.runtimeOperation == .converseStream, response.status == 200 {
+                    response = FrontendRole.streamedAnswer(response, call: call, region: region)
+                }
                 if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", call.requestId)) }
                 sendSealed(response, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node,
                            error: nil, reason: gate.name)
@@ -236,10 +265,44 @@ public final class FrontendRole: NodeRole {
                        error: err, reason: "served locally by \(op.name)")
             return
         }
-        guard call.runtimeOperation == .invokeModel else {
-            respondError(.validation("The operation \(call.operationName) is not supported by this front end yet."), call: call,
-                         inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "operation")
+        // What the model host gets: the native body (Converse is translated here), on the invoke or stream path.
+        var forwardAction = "invoke"
+        var forwardBody = call.request.body
+        var forwardAccept = call.request.header("Accept")
+        var stream: StreamState?
+        switch call.runtimeOperation {
+        case .countTokens?:
+            switch RuntimeTranslation.countTokens(modelId: call.modelId, region: region, body: call.request.body) {
+            case .success(let body):
+                var response = HTTPResponse(status: 200, headers: [HTTPHeader("Content-Type", "application/json"),
+                                                                   HTTPHeader("x-amzn-RequestId", call.requestId)], body: body)
+                response.headers.append(HTTPHeader("X-Amzn-Bedrock-Invocation-Latency", "0"))
+                sendSealed(response, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node,
+                           error: nil, reason: "input tokens counted at the front end")
+            case .failure(let err):
+                respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "count-tokens")
+            }
             return
+        case .converse?, .converseStream?:
+            switch RuntimeTranslation.converseToNative(modelId: call.modelId, region: region, body: call.request.body) {
+            case .success(let native): forwardBody = native
+            case .failure(let err):
+                respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "converse")
+                return
+            }
+            forwardAccept = "application/json"
+        default: break
+        }
+        if call.runtimeOperation == .invokeModelWithResponseStream || call.runtimeOperation == .converseStream {
+            forwardAction = "invoke-with-response-stream"
+            if call.runtimeOperation == .invokeModelWithResponseStream { forwardAccept = call.request.header("X-Amzn-Bedrock-Accept") }
+            var assessor: StreamTextAssessor?
+            var filterName = ""
+            for f in streamFilters {
+                if let a = f.begin(call, node: node) { assessor = a; filterName = f.name; break }
+            }
+            stream = StreamState(translator: StreamTranslator(modelId: call.modelId, region: region, converse: call.runtimeOperation == .converseStream),
+                                 assessor: assessor, filterName: filterName)
         }
         let canonical = call.attributes["routeModelId"] ?? Catalog.lookup(call.modelId, region: region)?.modelId ?? call.modelId
         guard let hosts = call.attributes["routeHost"].map({ [$0] }) ?? hostsByModel[canonical], !hosts.isEmpty else {
@@ -251,6 +314,10 @@ public final class FrontendRole: NodeRole {
         var p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
                             modelMessageId: "", attempts: 0, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
         p.call.attributes["canonicalModelId"] = canonical
+        p.forwardAction = forwardAction
+        p.forwardBody = forwardBody
+        p.forwardAccept = forwardAccept
+        p.stream = stream
         let now = SimClock.unixMilliseconds()
         let remaining = envelope.deadlineUnixMs > now ? Double(envelope.deadlineUnixMs - now) : 0
         timerRequests[token] = envelope.requestId
@@ -272,12 +339,13 @@ public final class FrontendRole: NodeRole {
         roundRobin[p.call.modelId] = i &+ 1
         let host = live[i % live.count]
         let modelId = p.call.attributes["canonicalModelId"] ?? p.call.modelId
-        var forward = HTTPRequest(method: "POST", path: "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke",
-                                  headers: [], body: p.call.request.body)
-        if let ct = p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
+        var forward = HTTPRequest(method: "POST", path: "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/\(p.forwardAction)",
+                                  headers: [], body: p.forwardBody)
+        let converse = p.call.runtimeOperation == .converse || p.call.runtimeOperation == .converseStream
+        if let ct = converse ? "application/json" : p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
         // A dedicated (provisioned) host checks the owner again.
         if p.call.attributes["routeHost"] != nil { forward.setHeader("x-sim-caller-account", p.call.callerAccount) }
-        if let accept = p.call.request.header("Accept") { forward.setHeader("Accept", accept) }
+        if let accept = p.forwardAccept { forward.setHeader("Accept", accept) }
         let hostNode = node.manifest.node(named: host)
         let messageId = node.ids.next()
         let e = Envelope(
@@ -318,6 +386,10 @@ public final class FrontendRole: NodeRole {
             finish(requestId, node: node, error: err, reason: "model host answered \(err.errorType)")
             return
         }
+        if let stream = p.stream {
+            endStream(requestId, stream: stream, host: host, node: node)
+            return
+        }
         var out = HTTPResponse(status: 200, headers: [], body: response.body)
         out.headers.append(HTTPHeader("Content-Type", response.header("Content-Type") ?? "application/json"))
         out.headers.append(HTTPHeader("x-amzn-RequestId", requestId))
@@ -331,6 +403,21 @@ public final class FrontendRole: NodeRole {
             var r = TraceRecord(event: .decision)
             r.requestId = requestId; r.decision = decision; r.reason = reason; r.details = [("filter", f.name)]
             node.trace(r)
+        }
+        if p.call.runtimeOperation == .converse {
+            // The Converse shape of the (filtered) native answer.
+            let input = Int(response.header("X-Amzn-Bedrock-Input-Token-Count") ?? "") ?? 0
+            let output = Int(response.header("X-Amzn-Bedrock-Output-Token-Count") ?? "") ?? 0
+            switch RuntimeTranslation.converseResponse(modelId: p.call.modelId, region: region, nativeBody: out.body, inputTokens: input,
+                                                       outputTokens: output, latencyMs: Int(latencyMs)) {
+            case .success(let body):
+                out.body = body
+                out.headers.removeAll { $0.name == "Content-Type" }
+                out.headers.append(HTTPHeader("Content-Type", "application/json"))
+            case .failure(let err):
+                finish(requestId, node: node, error: err, reason: "the model's answer has no Converse form")
+                return
+            }
         }
         finish(requestId, node: node, response: out, reason: "answered by \(host)")
     }
@@ -392,7 +479,9 @@ public final class FrontendRole: NodeRole {
             r.requestId = requestId; r.peer = peer; r.decision = "retry"
             r.reason = "model host \(peer) went away mid-request (attempt \(p.attempts))"
             node.trace(r)
-            if p.attempts >= FrontendRole.maxAttempts {
+            if let st = p.stream, st.chunks > 0 {
+                finish(requestId, node: node, error: .serviceUnavailable, reason: "model host \(peer) failed mid-stream")
+            } else if p.attempts >= FrontendRole.maxAttempts {
                 finish(requestId, node: node, error: .serviceUnavailable, reason: "model host \(peer) failed; retries exhausted")
             } else {
                 dispatch(requestId: requestId, hosts: hostsByModel[canonical] ?? [], excluding: [peer], node: node)
@@ -406,6 +495,151 @@ public final class FrontendRole: NodeRole {
         finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
     }
 
+    // MARK: streams
+
+    /// The head of a streamed answer: HTTP 200 with the event-stream content type (and the model's own content
+    /// type in X-Amzn-Bedrock-Content-Type for InvokeModelWithResponseStream).
+    static func streamHead(_ call: FrontendCall) -> [HTTPHeader] {
+        var h = [HTTPHeader("Content-Type", BedrockEvents.contentType), HTTPHeader("x-amzn-RequestId", call.requestId)]
+        if call.runtimeOperation == .invokeModelWithResponseStream { h.append(HTTPHeader("X-Amzn-Bedrock-Content-Type", "application/json")) }
+        return h
+    }
+
+    /// A whole answer (e.g. a guardrail blocking the input) as a one-piece event stream.
+    static func streamedAnswer(_ response: HTTPResponse, call: FrontendCall, region: String) -> HTTPResponse {
+        let t = StreamTranslator(modelId: call.modelId, region: region, converse: call.runtimeOperation == .converseStream)
+        let body: [UInt8]
+        if call.runtimeOperation == .converseStream {
+            let text = RuntimeTranslation.completionText(response.body, modelId: call.modelId, region: region)
+            body = t.blockedEvents(message: text, latencyMs: 0)
+        } else {
+            body = StreamTranslator.encode(BedrockEvents.chunk(response.body))
+        }
+        return HTTPResponse(status: 200, headers: streamHead(call), body: body)
+    }
+
+    /// Seals one piece of a stream to the client: the first carries the HTTP head.
+    private func sendStreamPiece(_ bytes: [UInt8], _ p: PendingCall, _ st: StreamState, node: Node) {
+        guard !bytes.isEmpty else { return }
+        let plain: [UInt8]
+        if st.headSent { plain = bytes } else {
+            plain = HTTPResponse(status: 200, headers: FrontendRole.streamHead(p.call), body: bytes).encode()
+            st.headSent = true
+        }
+        var e = Envelope(
+            type: .streamChunk, messageId: node.ids.next(), inReplyTo: p.inbound.messageId, requestId: p.call.requestId,
+            traceparent: p.inbound.traceparent, source: node.address, destination: p.inbound.source, deadlineUnixMs: p.inbound.deadlineUnixMs)
+        guard let sealed = try? sessions.seal(plain, sessionId: p.sessionId, routingHeader: e.routingHeader) else { return }
+        e.body = sealed
+        node.send(e, to: p.endpointPeer, link: .service)
+    }
+
+    private func handleStreamChunk(_ envelope: Envelope, from host: String, node: Node) {
+        guard let requestId = byModelMessage[envelope.inReplyTo], let p = pending[requestId], p.host == host, let st = p.stream else {
+            var r = TraceRecord(event: .rejected)
+            r.peer = host; r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.decision = "drop"
+            r.reason = "stream chunk for a call that already ended"
+            node.trace(r)
+            return
+        }
+        st.chunks += 1
+        let (bytes, text) = st.translator.events(forNative: envelope.body)
+        guard let assessor = st.assessor else {
+            sendStreamPiece(bytes, p, st, node: node)
+            return
+        }
+        st.held += bytes
+        st.unassessedCharacters += text.count
+        if st.unassessedCharacters >= assessor.windowCharacters { assessWindow(requestId, p, st, assessor, node: node) }
+    }
+
+    /// Assesses the text so far; releases the held events, or ends the stream with the blocked messaging.
+    /// Returns false when the stream was stopped.
+    @discardableResult
+    private func assessWindow(_ requestId: String, _ p: PendingCall, _ st: StreamState, _ assessor: StreamTextAssessor, node: Node) -> Bool {
+        st.unassessedCharacters = 0
+        var r = TraceRecord(event: .decision)
+        r.requestId = requestId; r.details = [("filter", st.filterName), ("window", String(st.translator.text.count))]
+        switch assessor.assess(accumulatedText: st.translator.text) {
+        case .pass(let reason):
+            r.decision = "allow"; r.reason = reason
+            node.trace(r)
+            sendStreamPiece(st.held, p, st, node: node)
+            st.held.removeAll()
+            return true
+        case .block(let message, let reason):
+            r.decision = "intervene"; r.reason = reason
+            node.trace(r)
+            st.held.removeAll()
+            let latency = Int((SimClock.monotonicNanoseconds() - p.startedNs) / 1_000_000)
+            let closing = st.translator.blockedEvents(message: message, latencyMs: latency)
+            pending[requestId] = nil
+            byModelMessage[p.modelMessageId] = nil
+            timerRequests[p.timerToken] = nil
+            cancelAtHost(p, node: node)
+            endStreamToClient(p, st, closing: closing, reason: "stream stopped by \(st.filterName)", node: node)
+            return false
+        }
+    }
+
+    /// The model host finished the stream.
+    private func endStream(_ requestId: String, stream st: StreamState, host: String, node: Node) {
+        guard let p = pending[requestId] else { return }
+        if let assessor = st.assessor, !assessWindow(requestId, p, st, assessor, node: node) { return }
+        pending[requestId] = nil
+        byModelMessage[p.modelMessageId] = nil
+        timerRequests[p.timerToken] = nil
+        let latency = Int((SimClock.monotonicNanoseconds() - p.startedNs) / 1_000_000)
+        endStreamToClient(p, st, closing: st.translator.closingEvents(latencyMs: latency), reason: "streamed by \(host) (\(st.chunks) chunks)", node: node)
+    }
+
+    /// The last sealed piece: an invoke-response whose body holds the final events (or the whole stream, when it
+    /// is so short that no piece went out before).
+    private func endStreamToClient(_ p: PendingCall, _ st: StreamState, closing: [UInt8], reason: String, node: Node) {
+        var response = HTTPResponse(status: 200, body: closing)
+        if !st.headSent { response.headers = FrontendRole.streamHead(p.call) }
+        response.headers.append(HTTPHeader("X-Amzn-Bedrock-Input-Token-Count", String(st.translator.inputTokens)))
+        response.headers.append(HTTPHeader("X-Amzn-Bedrock-Output-Token-Count", String(st.translator.outputTokens)))
+        sendSealed(response, call: p.call, inbound: p.inbound, sessionId: p.sessionId, endpointPeer: p.endpointPeer, node: node,
+                   error: nil, reason: reason)
+    }
+
+    /// Tells the model host to drop a call (its caller went away, or the stream was stopped).
+    private func cancelAtHost(_ p: PendingCall, node: Node) {
+        guard !p.host.isEmpty, !p.modelMessageId.isEmpty else { return }
+        let e = Envelope(
+            type: .cancel, messageId: node.ids.next(), inReplyTo: p.modelMessageId, requestId: p.call.requestId,
+            traceparent: p.inbound.traceparent, source: node.address,
+            destination: NodeAddress(node: p.host, account: node.peerAccount(p.host)), deadlineUnixMs: p.inbound.deadlineUnixMs)
+        node.send(e, to: p.host, link: .upstream(p.host))
+    }
+
+    /// The client went away mid-call: free the call here and at the model host. Only the session that sent the
+    /// request can cancel it (the cancel is sealed in that session).
+    private func handleCancel(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, node: Node) {
+        guard let p = pending[envelope.requestId], p.endpointPeer == peer, p.inbound.messageId == envelope.inReplyTo else {
+            var r = TraceRecord(event: .decision)
+            r.requestId = envelope.requestId; r.decision = "drop"; r.reason = "cancel for no call in flight (already answered)"
+            node.trace(r)
+            return
+        }
+        guard let opened = try? sessions.open(envelope.body, routingHeader: routingHeader), opened.sessionId == p.sessionId else {
+            var r = TraceRecord(event: .rejected)
+            r.requestId = envelope.requestId; r.decision = "reject"; r.reason = "cancel not sealed by the session that sent the request"
+            node.trace(r)
+            return
+        }
+        pending[envelope.requestId] = nil
+        byModelMessage[p.modelMessageId] = nil
+        timerRequests[p.timerToken] = nil
+        cancelAtHost(p, node: node)
+        var r = TraceRecord(event: .decision)
+        r.requestId = envelope.requestId; r.peer = p.host; r.decision = "cancel"
+        r.reason = "the client went away; call freed here and at \(p.host.isEmpty ? "no host" : p.host)"
+        node.trace(r)
+        recordAudit(call: p.call, error: BedrockError("ClientDisconnected", 499, "The client closed the connection before the answer ended."), node: node)
+    }
+
     // MARK: answers
 
     private func respondError(_ error: BedrockError, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node, reason: String) {
@@ -417,6 +651,16 @@ public final class FrontendRole: NodeRole {
         guard let p = pending.removeValue(forKey: requestId) else { return }
         byModelMessage[p.modelMessageId] = nil
         timerRequests[p.timerToken] = nil
+        if let st = p.stream, st.headSent, response == nil {
+            // The stream already began: the error ends it as an exception event, as the service does mid-stream.
+            let e = error ?? .internalFailure("no response")
+            cancelAtHost(p, node: node)
+            let event = StreamTranslator.encode(BedrockEvents.exception(e.errorType, message: e.message))
+            sendSealed(HTTPResponse(status: 200, body: event), call: p.call, inbound: p.inbound, sessionId: p.sessionId,
+                       endpointPeer: p.endpointPeer, node: node, error: e, reason: reason)
+            return
+        }
+        if response == nil, error == .modelTimeout { cancelAtHost(p, node: node) }   // the host need not finish it
         let out = response ?? (error ?? .internalFailure("no response")).httpResponse(requestId: requestId)
         sendSealed(out, call: p.call, inbound: p.inbound, sessionId: p.sessionId, endpointPeer: p.endpointPeer, node: node,
                    error: error, reason: reason)

@@ -261,6 +261,31 @@ public enum Poller {
     }
 }
 
+extension Poller {
+    /// Interest and readiness flags for `poll(_:events:)`: libzmq's, which differ from poll(2)'s.
+    public static let readable: Int16 = Int16(ZMQ_POLLIN)
+    public static let writable: Int16 = Int16(ZMQ_POLLOUT)
+    public static let failed: Int16 = Int16(ZMQ_POLLERR)
+
+    /// Like `poll(_:timeoutMs:)`, with per-target interest (`readable` | `writable`); returns each target's revents.
+    public static func poll(_ targets: [PollTarget], events: [Int16], timeoutMs: Int) throws -> [Int16] {
+        var items = targets.enumerated().map { i, t -> zmq_pollitem_t in
+            let e = i < events.count ? events[i] : Int16(ZMQ_POLLIN)
+            switch t {
+            case .socket(let s): return zmq_pollitem_t(socket: s.handle, fd: -1, events: e, revents: 0)
+            case .fd(let fd): return zmq_pollitem_t(socket: nil, fd: fd, events: e, revents: 0)
+            }
+        }
+        let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
+        if rc < 0 {
+            let err = ZMQError.last("zmq_poll")
+            if err.isInterrupted { return Array(repeating: 0, count: targets.count) }
+            throw err
+        }
+        return items.map { $0.revents }
+    }
+}
+
 /// Socket monitor events the runtime cares about.
 public enum MonitorEvent: Sendable, Equatable {
     case connected, disconnected, accepted, closed

@@ -12,7 +12,7 @@ struct BedrockSim: ParsableCommand {
         commandName: "bedrock-sim",
         abstract: "A multi-process simulator of the Amazon Bedrock security architecture.",
         subcommands: [Up.self, Down.self, Status.self, Invoke.self, TraceCommand.self, Bench.self, IAM.self, GuardrailCommand.self, Supervise.self,
-                      ModelAccessCommand.self, BenchEngines.self, BenchGuardrails.self,
+                      ModelAccessCommand.self, BenchEngines.self, BenchGuardrails.self, EnvCommand.self,
                       KMSCommand.self, S3Command.self, CustomizeCommand.self, ProvisionCommand.self, Restart.self])
 }
 
@@ -39,17 +39,21 @@ struct Up: ParsableCommand {
     @Option(help: "Record every frame this node sees to RUN_DIR/wiretap/NODE.frames (repeatable; 'all' for every node).")
     var wiretap: [String] = []
     @Option(help: "Stop the run by itself when this process ends (test harnesses pass their pid).") var ownerPid: Int32?
+    @Flag(help: "Serve the SDK endpoints over plain HTTP instead of HTTPS (aws:SecureTransport is then false).") var plainHttp = false
+    @Option(help: "Deadline of each SDK request in ms (ModelTimeoutException after it).") var sdkDeadlineMs = 60_000
 
     func run() throws {
         try runCLI {
             let r = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency,
-                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap), ownerPid: ownerPid))
+                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap), ownerPid: ownerPid,
+                                                  plainHTTP: plainHttp, sdkDeadlineMs: sdkDeadlineMs))
             print("run \(r.manifest.runId) is up: \(r.manifest.nodes.count) nodes healthy in \(Int(r.elapsedMs)) ms")
             print("  run directory  \(options.run.path)")
             print("  logs           \(options.run.logsPath)/NODE.log")
             print("  trace          \(options.run.tracePath)")
             print("  cloudtrail     \(options.run.cloudTrailPath)/ACCOUNT.jsonl")
             print(StatusTable.render(manifest: r.manifest, health: r.health, status: RunStatus.load(runDirectory: options.run.path)))
+            print(SDKSetup.describe(r.manifest))
         }
     }
 }
@@ -113,6 +117,7 @@ struct Status: ParsableCommand {
                         o["pid"] = Int(st.pid); o["state"] = st.state == "running" && !ProcessProbe.isAlive(st.pid) ? "dead" : st.state
                     }
                     if let rss = health[n.name]?["residentBytes"] { o["residentBytes"] = rss }
+                    if let url = SDKSetup.url(n) { o["sdkEndpoint"] = url }
                     return o
                 }
                 let out: [String: Any] = ["runDirectory": run.path, "live": live, "nodes": nodes]
@@ -120,6 +125,7 @@ struct Status: ParsableCommand {
             } else {
                 print(live ? "run \(manifest.runId) in \(run.path) is live" : "run \(manifest.runId) in \(run.path) is stopped")
                 print(StatusTable.render(manifest: manifest, health: health, status: status))
+                print(SDKSetup.describe(manifest))
             }
             let unhealthy = manifest.nodes.filter { health[$0.name] == nil }
             if live && !unhealthy.isEmpty { throw CLIError("\(unhealthy.count) node(s) not healthy: \(unhealthy.map(\.name).joined(separator: ", "))", exitCode: 3) }

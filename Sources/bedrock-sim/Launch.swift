@@ -18,6 +18,10 @@ struct LaunchOptions {
     var wiretap: Set<String> = []
     /// When set, the run stops by itself once this process is gone (test harnesses pass their own pid).
     var ownerPid: Int32?
+    /// The SDK endpoints of the client nodes serve plain HTTP instead of HTTPS (aws:SecureTransport is then false).
+    var plainHTTP = false
+    /// The deadline the SDK endpoints give each request (ModelTimeoutException after it).
+    var sdkDeadlineMs = 60_000
 }
 
 struct LaunchResult {
@@ -108,6 +112,9 @@ enum Launcher {
         let collectorService = ports[collectorName]!.service
 
         var frontendKeys: [String: String] = [:]
+        // The SDK endpoint of every client node: a port each, and (unless plain HTTP) the run's CA and server certificate.
+        let sdk = try SDKSetup.prepare(run: run, region: topology.region, clients: topology.nodes.filter { $0.role == "bedrock-client" }.map(\.name),
+                                       plainHTTP: options.plainHTTP, deadlineMs: options.sdkDeadlineMs)
         for n in topology.nodes {
             guard let spec = topology.roleSpec(of: n) else { throw CLIError("no role spec for \(n.name)") }
             let keys = try ZMQ.curveKeypair()
@@ -124,6 +131,7 @@ enum Launcher {
                 frontendKeys[n.name] = settings["e2ePublicKey"]
             }
             if options.wiretap.contains(n.name) || options.wiretap.contains("all") { settings["wiretap"] = "1" }
+            if let extra = sdk.settings[n.name] { settings.merge(extra) { _, b in b } }
             if n.role == "model-provider" {
                 settings["linksOptional"] = "1"
                 // It has no link anywhere; it dials its provider's escrow hosts so their refusal is observable.
@@ -162,7 +170,7 @@ enum Launcher {
     static func clean(_ run: RunDirectory) throws {
         let fm = FileManager.default
         for item in ["manifest.json", "status.json", "trace.jsonl", "keys", "logs", "cloudtrail", "wiretap", "iam.json", "model-access.json",
-                     "iam", "state", "model-store"] {
+                     "iam", "state", "model-store", "tls"] {
             let p = run.path + "/" + item
             if fm.fileExists(atPath: p) { try fm.removeItem(atPath: p) }
         }

@@ -17,6 +17,9 @@ NodeMain.run(roleName: "runtime-frontend") { node in
     extensions.operations += guardrails.operations()
     extensions.gates += [GuardrailInputGate(store: guardrails)]
     extensions.responseFilters += [GuardrailOutputFilter(store: guardrails)]
+    extensions.streamFilters += [GuardrailStreamFilter(store: guardrails)]
+    // Model invocation logging configuration (control plane; configuration only, no log delivery).
+    extensions.operations += LoggingConfigurationStore(runDirectory: node.manifest.runDirectory).operations
     // Customization and provisioned throughput.
     ProvisionedThroughputService(region: node.manifest.region, runDirectory: node.manifest.runDirectory).install(into: &extensions)
     return try FrontendRole(node: node, extensions: extensions)
