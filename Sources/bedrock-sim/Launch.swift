@@ -179,7 +179,6 @@ enum Launcher {
         let started = SimClock.monotonicNanoseconds()
         try clean(run)
         let manifest = try compile(topology, options: options)
-        try CustomizationIAM.export(topology, runDirectory: run.path)   // IAM view of kms/s3/finetune-worker
         try manifest.write(path: run.manifestPath)
         try GuardrailSeed.seed(topology, runDirectory: run.path)
 

@@ -100,7 +100,8 @@ public final class ProvisionedThroughputService {
         extensions.operations += [PTOperation(service: self, kind: .create), PTOperation(service: self, kind: .list),
                                   PTOperation(service: self, kind: .get), PTOperation(service: self, kind: .update),
                                   PTOperation(service: self, kind: .delete)]
-        extensions.preGates.append(ProvisionedRoutingGate(service: self))
+        extensions.preGates.append(ProvisionedResolveGate(service: self))
+        extensions.gates.append(ProvisionedRoutingGate(service: self))
         extensions.upstreamHandlers.append { [self] e, peer, node in calls.handle(e, from: peer, node: node) }
         extensions.timerHandlers.append { [self] token, node in calls.timerFired(token, node: node) }
     }
@@ -300,8 +301,27 @@ struct PTOperation: LocalOperation {
 
 func Topology_provider(_ modelId: String) -> String { String(modelId.prefix { $0 != "." }) }
 
+/// A pre-gate (it runs before the model-identifier gate, which would refuse an ARN outside the catalogue, and before
+/// authentication): marks custom-model and provisioned-model ARNs as routed, so the IAM gate authorizes them by their
+/// own ARN. Ownership is decided after authentication, by `ProvisionedRoutingGate`, on the signer's account.
+struct ProvisionedResolveGate: FrontendGate {
+    let name = "provisioned-resolve"
+    let service: ProvisionedThroughputService
+
+    func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
+        let id = call.modelId
+        guard id.contains(":custom-model/") || id.contains(":provisioned-model/") else { return .pass(reason: "not a custom or provisioned model") }
+        call.attributes["routeHost"] = ""   // decided by provisioned-routing once the caller is authenticated
+        call.attributes["routeModelId"] = id
+        call.resourceArn = id
+        return .pass(reason: "\(id): routed after authentication")
+    }
+}
+
 /// Resolves provisioned-model ARNs to their dedicated host; refuses other accounts' provisioned or custom models
-/// and custom models invoked on demand (they are served only through provisioned throughput).
+/// and custom models invoked on demand (they are served only through provisioned throughput). Runs after the
+/// authentication gate: `call.callerAccount` is the SigV4 signer's account.
 struct ProvisionedRoutingGate: FrontendGate {
     let name = "provisioned-routing"
     let service: ProvisionedThroughputService

@@ -41,7 +41,7 @@ public final class FinetuneWorkerRole: NodeRole {
     public init(node: Node, authority: PolicyAuthority? = nil) throws {
         region = node.manifest.region
         provider = node.account.provider
-        iam = authority ?? FileIAMDirectory(runDirectory: node.manifest.runDirectory)
+        iam = try authority ?? CompiledIAMAuthority(runDirectory: node.manifest.runDirectory)
         storeDir = ModelStore.directory(runDirectory: node.manifest.runDirectory, worker: node.me.name)
         try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let master = try NodeMasterKey.load(node: NodeRuntimeNodeInfo(name: node.me.name, keysDirectory: node.manifest.runDirectory + "/keys"))
