@@ -3,7 +3,10 @@
 // `kms` or `s3`) as the principal the command names, by default the account's first principal (AWSRequestSigning.swift);
 // the node verifies the signature and answers with status, headers and body.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeRuntime
 
 public final class CustomerAWSClient {

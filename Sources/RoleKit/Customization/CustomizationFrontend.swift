@@ -9,7 +9,10 @@
 // - `ProvisionedRoutingGate` (a pre-gate) resolves a provisioned-model ARN to its host and refuses other accounts'
 //   provisioned and custom models, and custom models invoked on demand.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelStandIns
 import NodeRuntime
 import SimCrypto

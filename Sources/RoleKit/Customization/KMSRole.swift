@@ -9,7 +9,10 @@
 // Key material never rests in plaintext: each key's 32 bytes are sealed under a key derived from the node's master
 // secret (RUN_DIR/keys/NODE.master, 0600). Every change is appended to an fsynced log before it is acknowledged.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 import SimCrypto

@@ -7,7 +7,10 @@
 // read), else SSE-S3 with a data key sealed under this node's master key. Only ciphertext and the wrapped data key
 // are written, to an fsynced log, before PutObject is acknowledged. Errors use S3's XML shape.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 import SimCrypto
@@ -91,7 +94,17 @@ public final class S3Role: NodeRole {
     struct S3Failure: Error { let code: String; let status: Int; let message: String }
 
     private func xmlEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 
     private func errorResponse(_ f: S3Failure, requestId: String, resource: String) -> HTTPResponse {

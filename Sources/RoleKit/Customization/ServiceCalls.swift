@@ -12,7 +12,10 @@
 //   only Bedrock-owned nodes may act as bedrock.amazonaws.com or as a service-role session they assumed; a client node's
 //   header is ignored. The front end sets the header from the SigV4-authenticated identity, never from the client.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 
