@@ -1,4 +1,4 @@
-// CLI for the customization stand-ins (docs/customization.md):
+// CLI for the customization stand-ins (README: "Fine-tuning, provisioned throughput, customer KMS and S3"):
 //   bedrock-sim kms OPERATION [JSON]           awsJson1.1 call to the client's account kms node (TrentService.OPERATION)
 //   bedrock-sim s3 mb|rb|ls|put|get|head|rm|put-policy|get-policy ...
 //   bedrock-sim customize create|get|list|stop|get-model|list-models|delete-model ...   (through the front end)

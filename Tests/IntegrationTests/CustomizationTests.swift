@@ -1,4 +1,4 @@
-// Customization with the customer's own S3 and KMS (docs/customization.md), with real processes.
+// Customization with the customer's own S3 and KMS (README: "Fine-tuning, provisioned throughput, customer KMS and S3"), with real processes.
 import Foundation
 import NodeRuntime
 import OperatorKit

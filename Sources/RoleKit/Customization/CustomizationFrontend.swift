@@ -1,4 +1,4 @@
-// The front end's part of customization (docs/customization.md):
+// The front end's part of customization (README: "Fine-tuning, provisioned throughput, customer KMS and S3"):
 // - Customization control-plane operations (Create/Get/List/StopModelCustomizationJob, Get/List/DeleteCustomModel)
 //   are ForwardingOperations: after the gates pass, the front end forwards the HTTP request with the caller's principal
 //   and account to the finetune-worker (link runtime-frontend -> finetune-worker) and seals its answer back.
@@ -31,7 +31,7 @@ public struct CustomizationForwardOperation: ForwardingOperation {
         let workers = node.me.connects.filter { node.manifest.node(named: $0)?.role == "finetune-worker" }
         guard !workers.isEmpty else { return .failure(.validation("Model customization is not available in this Region (no finetune-worker in the topology).")) }
         // A create goes to the worker of the base model's provider; every other call to the first worker (one
-        // customization control plane per Region; see docs/customization.md).
+        // customization control plane per Region; see the README section "Fine-tuning, provisioned throughput, customer KMS and S3").
         if name == "CreateModelCustomizationJob", let body = try? JSONValue.parse(call.request.body),
            let base = body["baseModelIdentifier"]?.stringValue, let m = ModelCatalog.lookup(base, region: node.manifest.region) {
             let provider = m.provider.rawValue
