@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fine-tuning story end to end (docs/customization.md): upload training data to the customer's own S3 under the
+# The fine-tuning story end to end (README: "Fine-tuning, provisioned throughput, customer KMS and S3"): upload training data to the customer's own S3 under the
 # customer's own KMS key, fine-tune as the customer's service role, provision a dedicated host, invoke the custom
 # model, disable the key and watch it fail closed, enable it and watch service resume. Prints the hops of each call;
 # exits non-zero as soon as any step does not behave as described.

@@ -59,7 +59,7 @@ public final class ClientRole: NodeRole {
     public var signer: ((inout HTTPRequest, [String: String]) -> Void)?
     /// Claims sent in the clear (AAD-bound) for the endpoint policy, e.g. the access key id.
     public var claimsProvider: (([String: String]) -> [String: String])?
-    /// Extra operator commands (e.g. the `aws` command of docs/customization.md): returns true when it handled one.
+    /// Extra operator commands (e.g. the `aws` command of the README section "Fine-tuning, provisioned throughput, customer KMS and S3"): returns true when it handled one.
     public var extraControl: ((ControlRequest, Node) -> Bool)?
     /// Answers on links other than the runtime path (e.g. from the account's kms and s3 nodes): true when consumed.
     public var extraReceive: ((Envelope, String, Node) -> Bool)?

@@ -426,8 +426,10 @@ public final class FrontendRole: NodeRole {
     private func forward(_ call: FrontendCall, to target: String, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node) {
         let token = nextToken; nextToken += 1
         var request = call.request
-        request.headers.removeAll { $0.name.lowercased().hasPrefix("x-sim-caller") || $0.name.lowercased() == "x-sim-source-vpce" }
+        // The caller's identity is the one the SigV4 gate authenticated, never a header the client sent.
+        request.headers.removeAll { $0.name.lowercased().hasPrefix("x-sim-") }
         request.setHeader("x-sim-caller-account", call.callerAccount)
+        if let arn = call.attributes["principalArn"] { request.setHeader("x-sim-principal", arn) }
         if let v = call.sourceVpce { request.setHeader("x-sim-source-vpce", v) }
         let messageId = node.ids.next()
         var p = PendingCall(call: call, inbound: inbound, sessionId: sessionId, endpointPeer: endpointPeer, host: target,

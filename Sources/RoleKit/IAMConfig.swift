@@ -45,6 +45,24 @@ public struct IAMConfig: Codable, Sendable {
         }
     }
 
+    /// An IAM role: its trust policy (who may assume it, e.g. bedrock.amazonaws.com for a service role), its
+    /// identity-based policies and boundary (what a session of it may do) and tags.
+    public struct Role: Codable, Sendable {
+        public var name: String
+        public var accountId: String
+        public var arn: String
+        public var roleId: String
+        public var trustPolicy: Policy
+        public var policies: [Policy]
+        public var permissionsBoundary: Policy?
+        public var tags: [String: String]
+        public init(name: String, accountId: String, arn: String, roleId: String, trustPolicy: Policy, policies: [Policy],
+                    permissionsBoundary: Policy?, tags: [String: String]) {
+            self.name = name; self.accountId = accountId; self.arn = arn; self.roleId = roleId; self.trustPolicy = trustPolicy
+            self.policies = policies; self.permissionsBoundary = permissionsBoundary; self.tags = tags
+        }
+    }
+
     public struct SCPLevel: Codable, Sendable {
         public var orgIdentifier: String
         public var policies: [Policy]
@@ -59,11 +77,13 @@ public struct IAMConfig: Codable, Sendable {
     public var scpLevels: [String: [SCPLevel]]
     /// Per VPC endpoint id (every endpoint of the run; the default full-access policy where none was given).
     public var endpointPolicies: [String: Policy]
+    /// Every IAM role of the run (with or without sessions); nil in an iam.json written before roles were compiled.
+    public var roles: [Role]?
 
     public init(region: String, organizationId: String?, principals: [Principal], scpLevels: [String: [SCPLevel]],
-                endpointPolicies: [String: Policy]) {
+                endpointPolicies: [String: Policy], roles: [Role] = []) {
         self.region = region; self.organizationId = organizationId; self.principals = principals
-        self.scpLevels = scpLevels; self.endpointPolicies = endpointPolicies
+        self.scpLevels = scpLevels; self.endpointPolicies = endpointPolicies; self.roles = roles
     }
 
     public static func path(runDirectory: String) -> String { runDirectory + "/iam.json" }
@@ -167,6 +187,8 @@ public final class IAMDirectory: Sendable {
     public let byAccessKey: [String: ResolvedPrincipal]
     public let scpLevels: [String: [SCPLevel]]
     public let endpointPolicies: [String: (policy: IAMConfig.Policy, document: PolicyDocument)]
+    /// Every IAM role by ARN, with its trust policy, permissions, boundary and tags.
+    public let roles: [String: IAMRoleRecord]
     /// The policy AWS attaches to a new endpoint: full access.
     public static let defaultEndpointPolicy = IAMConfig.Policy(
         name: "default VPC endpoint policy", source: "default VPC endpoint policy (full access)",
@@ -195,6 +217,17 @@ public final class IAMDirectory: Sendable {
             eps[id] = (p, try PolicyDocument(json: p.json, source: p.source, kind: .resourceBased))
         }
         endpointPolicies = eps
+        var rs: [String: IAMRoleRecord] = [:]
+        for r in config.roles ?? [] {
+            var tags: [String: ContextValue] = [:]
+            for (k, v) in r.tags { tags["aws:PrincipalTag/\(k)"] = .single(v) }
+            rs[r.arn] = IAMRoleRecord(
+                arn: r.arn, trustPolicy: try PolicyDocument(json: r.trustPolicy.json, source: r.trustPolicy.source, kind: .resourceBased),
+                permissions: try r.policies.map { try PolicyDocument(json: $0.json, source: $0.source, kind: .identity) },
+                boundary: try r.permissionsBoundary.map { [try PolicyDocument(json: $0.json, source: $0.source, kind: .identity)] } ?? [],
+                tagContext: tags)
+        }
+        roles = rs
     }
 
     public convenience init(runDirectory: String) throws {

@@ -61,6 +61,11 @@ public struct TopologyRole: Sendable {
     public let arn: String
     public let roleId: String
     public let trustPolicy: TopologyPolicy
+    /// The role's identity-based policies and permissions boundary (what its sessions, and a service that assumes
+    /// it, may do), and its tags.
+    public let policies: [TopologyPolicy]
+    public let permissionsBoundary: TopologyPolicy?
+    public let tags: [String: String]
     public let line: Int
 }
 
@@ -532,10 +537,13 @@ struct AuthorizationReader {
         registerArn(roleArn, path: "\(path).name", at: f["name"] ?? node)
         let roleId = Self.uniqueId("AROA", roleArn)
         let trust = f["trustPolicy"].flatMap { policy($0, path: "\(path).trustPolicy", kind: .resourceBased) }
-        if let trust { roles.append(TopologyRole(name: roleName, account: account, arn: roleArn, roleId: roleId, trustPolicy: trust, line: node.line)) }
         let pols = policies(f["policies"], "\(path).policies")
         let boundary = f["permissionsBoundary"].flatMap { policy($0, path: "\(path).permissionsBoundary", kind: .identity) }
         let roleTags = tags(f["tags"], "\(path).tags")
+        if let trust {
+            roles.append(TopologyRole(name: roleName, account: account, arn: roleArn, roleId: roleId, trustPolicy: trust,
+                                      policies: pols, permissionsBoundary: boundary, tags: roleTags, line: node.line))
+        }
         guard let s = f["sessions"], let items = list(s, "\(path).sessions") else { return }
         for (i, item) in items.enumerated() {
             let sp = "\(path).sessions[\(i)]"

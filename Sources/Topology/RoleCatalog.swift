@@ -130,7 +130,8 @@ public enum RoleCatalog {
         summary: "the model provider's own machine; has no link and receives nothing")
 
     // Customization (issue 5): the customer's own KMS and S3 stand-ins, and Bedrock's fine-tuning workers and
-    // dedicated provisioned-throughput hosts in model-deployment accounts. See docs/customization.md.
+    // dedicated provisioned-throughput hosts in model-deployment accounts. See the README section
+    // "Fine-tuning, provisioned throughput, customer KMS and S3".
     public static let kms = RoleSpec(
         name: "kms", executable: "kms-node",
         allowedAccountKinds: [.customer], needsVPC: false,

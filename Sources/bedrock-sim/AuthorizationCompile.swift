@@ -52,8 +52,12 @@ enum AuthorizationCompiler {
         let scps = model.scpLevels.mapValues { levels in
             levels.map { IAMConfig.SCPLevel(orgIdentifier: $0.orgIdentifier, policies: $0.policies.map(policy)) }
         }
+        let roles = model.roles.map { r in
+            IAMConfig.Role(name: r.name, accountId: r.account.id, arn: r.arn, roleId: r.roleId, trustPolicy: policy(r.trustPolicy),
+                           policies: r.policies.map(policy), permissionsBoundary: r.permissionsBoundary.map(policy), tags: r.tags)
+        }
         try IAMConfig(region: topology.region, organizationId: model.organizationId, principals: principals, scpLevels: scps,
-                      endpointPolicies: endpoints).write(runDirectory: run.path)
+                      endpointPolicies: endpoints, roles: roles).write(runDirectory: run.path)
         var keys: [String: CredentialStore.Credential] = [:]
         for p in model.principals {
             for k in p.accessKeys {

@@ -1,10 +1,11 @@
-// CLI for the customization stand-ins (docs/customization.md):
+// CLI for the customization stand-ins (README: "Fine-tuning, provisioned throughput, customer KMS and S3"):
 //   bedrock-sim kms OPERATION [JSON]           awsJson1.1 call to the client's account kms node (TrentService.OPERATION)
 //   bedrock-sim s3 mb|rb|ls|put|get|head|rm|put-policy|get-policy ...
 //   bedrock-sim customize create|get|list|stop|get-model|list-models|delete-model ...   (through the front end)
 //   bedrock-sim provision create|get|list|update|delete ...                              (through the front end)
 //   bedrock-sim restart NODE                   start a dead node again (kill -9 recovery)
-// Every call goes from a bedrock-client node (--from) as a principal of its account (--as: root, user/NAME, NAME or an ARN).
+// Every call goes from a bedrock-client node (--from), SigV4-signed as a principal of the run (--as: NAME, user/NAME,
+// ROLE/SESSION, an ARN or an access key id; default: the client account's first principal).
 import ArgumentParser
 import Foundation
 import NodeRuntime
@@ -13,7 +14,7 @@ import RoleKit
 
 struct CallerOptions: ParsableArguments {
     @Option(help: "The bedrock-client node to call from (default: the first one).") var from: String?
-    @Option(name: .customLong("as"), help: "Principal of the client's account: root (default), user/NAME, NAME, or a full ARN.") var principal: String?
+    @Option(name: .customLong("as"), help: "Principal to sign as: NAME, user/NAME, ROLE/SESSION, an ARN or an access key id (default: the client account's first principal).") var principal: String?
     @Flag(help: "Print the raw JSON reply.") var json = false
 }
 
@@ -22,7 +23,8 @@ struct AWSCallContext {
     let manifest: RunManifest
     let client: String
     let account: String
-    let principalArn: String
+    /// What the client signs as (its signer resolves it); nil: the account's first principal.
+    let principal: String?
 
     init(_ options: RunOptions, _ caller: CallerOptions) throws {
         run = options.run
@@ -34,11 +36,8 @@ struct AWSCallContext {
         }
         client = name
         account = node.accountId
-        let p = caller.principal ?? "root"
-        if p.hasPrefix("arn:") { principalArn = p }
-        else if p == "root" { principalArn = "arn:aws:iam::\(node.accountId):root" }
-        else if p.hasPrefix("user/") { principalArn = "arn:aws:iam::\(node.accountId):\(p)" }
-        else { principalArn = "arn:aws:iam::\(node.accountId):user/\(p)" }
+        if let p = caller.principal, p.hasPrefix("user/") { principal = "arn:aws:iam::\(node.accountId):\(p)" }
+        else { principal = caller.principal }
     }
 
     func request(_ command: [String: Any], timeoutMs: Int = 20_000) throws -> [String: Any] {
@@ -51,13 +50,13 @@ struct AWSCallContext {
     /// A kms or s3 call.
     func aws(service: String, method: String, path: String, query: String = "", headers: [String: String] = [:], body: [UInt8] = []) throws -> [String: Any] {
         try request(["command": "aws", "service": service, "method": method, "path": path, "query": query, "headers": headers,
-                     "bodyBase64": Data(body).base64EncodedString(), "principal": principalArn])
+                     "bodyBase64": Data(body).base64EncodedString(), "principal": principal ?? ""])
     }
 
     /// A Bedrock control-plane call through the endpoint and front end.
     func bedrock(method: String, path: String, body: String = "") throws -> [String: Any] {
         try request(["command": "invoke", "method": method, "path": path, "body": body, "deadlineMs": 20_000,
-                     "headers": [SimHeader.principal: principalArn], "options": [String: String]()])
+                     "headers": [String: String](), "options": principal.map { ["principal": $0] } ?? [String: String]()])
     }
 }
 

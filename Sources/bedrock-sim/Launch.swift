@@ -1,6 +1,7 @@
 // `up`: validate a topology, compile it into a run manifest (ports, keys, links), start the supervisor and wait
 // until every node answers its health check.
 import Foundation
+import Synchronization
 import NodeRuntime
 import OperatorKit
 import RoleKit
@@ -47,12 +48,19 @@ enum Launcher {
         return topology
     }
 
+    /// Ports already handed out by this process: separate reservations (node ports, SDK ports) must never overlap,
+    /// and the kernel may give a just-released port again.
+    static let handedOut = Mutex<Set<Int>>([])
+
     /// Reserves distinct free TCP ports on `host` by binding to port 0 and holding every socket until all are chosen.
     static func freePorts(_ count: Int, host: String) throws -> [Int] {
         var fds: [Int32] = []
         var ports: [Int] = []
         defer { for fd in fds { close(fd) } }
-        for _ in 0..<count {
+        var attempts = 0
+        while ports.count < count {
+            attempts += 1
+            guard attempts <= count * 20 + 100 else { throw CLIError("cannot reserve \(count) distinct ports on \(host)") }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw CLIError("cannot create a socket to reserve ports") }
             fds.append(fd)
@@ -69,7 +77,9 @@ enum Launcher {
             _ = withUnsafeMutablePointer(to: &bound) { p in
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
             }
-            ports.append(Int(UInt16(bigEndian: bound.sin_port)))
+            let port = Int(UInt16(bigEndian: bound.sin_port))
+            let fresh = handedOut.withLock { $0.insert(port).inserted }
+            if fresh { ports.append(port) }   // a port given out before stays bound here until the end: not reused
         }
         return ports
     }
@@ -187,7 +197,6 @@ enum Launcher {
         let started = SimClock.monotonicNanoseconds()
         try clean(run)
         let manifest = try compile(topology, options: options)
-        try CustomizationIAM.export(topology, runDirectory: run.path)   // IAM view of kms/s3/finetune-worker
         try manifest.write(path: run.manifestPath)
         try GuardrailSeed.seed(topology, runDirectory: run.path)
 

@@ -42,6 +42,7 @@ private func gateRecord(_ r: [String: Any], _ gate: String) -> [String: Any]? {
     hops(r).first { ($0["gate"] as? String) == gate && ($0["decision"] as? String) == "deny" }
 }
 
+extension RealProcessTests {
 @Suite("Authorization (real processes)", .serialized)
 struct AuthorizationTests {
     @Test(.timeLimit(.minutes(4)))
@@ -253,4 +254,5 @@ struct AuthorizationTests {
         #expect(lines.contains { $0.contains("\(file):\(principalLine):") && $0.contains("principals[0].users[0].policies[3].document") }, "line \(principalLine): \(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: runDir + "/manifest.json"), "a refused topology must start nothing")
     }
+}
 }

@@ -1,4 +1,4 @@
-// Customization with the customer's own S3 and KMS (docs/customization.md), with real processes.
+// Customization with the customer's own S3 and KMS (README: "Fine-tuning, provisioned throughput, customer KMS and S3"), with real processes.
 import Foundation
 import NodeRuntime
 import OperatorKit
@@ -70,6 +70,7 @@ struct FT {
     }
 }
 
+extension RealProcessTests {
 @Suite("Customization with the customer's S3 and KMS (real processes)", .serialized)
 struct CustomizationTests {
     static let topology = "Topologies/fine-tuning.yaml"
@@ -285,4 +286,5 @@ struct CustomizationTests {
         let bTrail = (try? String(contentsOfFile: ft.file("cloudtrail/222222222222.jsonl"), encoding: .utf8)) ?? ""
         run.check(!bTrail.contains("zephyr"), "customer B's trail mentions A's resources")
     }
+}
 }

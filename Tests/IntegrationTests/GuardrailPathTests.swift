@@ -40,6 +40,7 @@ private func writeTemp(_ text: String) -> String {
     return path
 }
 
+extension RealProcessTests {
 @Suite("Guardrails on the request path (real processes)", .serialized)
 struct GuardrailPathTests {
     @Test(.timeLimit(.minutes(3)))
@@ -226,4 +227,5 @@ struct GuardrailPathTests {
         #expect(r.stderr.contains("Value 'HUGE' at 'contentPolicyConfig.filtersConfig.2.member.inputStrength'"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: run.runDir + "/status.json"))
     }
+}
 }

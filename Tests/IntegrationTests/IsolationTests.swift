@@ -6,6 +6,7 @@ import OperatorKit
 import Testing
 import ZMQ
 
+extension RealProcessTests {
 @Suite("Isolation and robustness (real processes)", .serialized)
 struct IsolationTests {
     @Test(.timeLimit(.minutes(3)))
@@ -172,4 +173,5 @@ struct IsolationTests {
         let rejections = run.traceLines().filter { $0["event"] as? String == "rejected" }.count
         run.check(rejections >= 5, "malformed frames were not traced (\(rejections) rejected records)")
     }
+}
 }

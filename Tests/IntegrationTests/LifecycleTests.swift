@@ -4,6 +4,7 @@ import NodeRuntime
 import OperatorKit
 import Testing
 
+extension RealProcessTests {
 @Suite("Failure and lifecycle (real processes)", .serialized)
 struct LifecycleTests {
     @Test(.timeLimit(.minutes(3)))
@@ -99,4 +100,5 @@ struct LifecycleTests {
         if let sup = RunStatus.load(runDirectory: b.runDir)?.supervisorPid { kill(sup, SIGKILL) }
         #expect(waitUntil(timeoutSeconds: 10) { pidsB.allSatisfy { !ProcessProbe.isAlive($0) } }, "orphans left after kill -9 of the supervisor")
     }
+}
 }

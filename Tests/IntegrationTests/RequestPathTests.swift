@@ -3,6 +3,7 @@ import Foundation
 import NodeRuntime
 import Testing
 
+extension RealProcessTests {
 @Suite("Request path (real processes)", .serialized)
 struct RequestPathTests {
     @Test(.timeLimit(.minutes(3)))
@@ -105,4 +106,5 @@ struct RequestPathTests {
         let status = run.sim(["status", "--json"])
         run.check(status.status == 0, "a node went down: \(status.stdout)")
     }
+}
 }

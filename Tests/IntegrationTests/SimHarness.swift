@@ -6,6 +6,11 @@ import NodeRuntime
 import OperatorKit
 import Testing
 
+/// Every suite that launches real processes is nested here, so they run one at a time (each run is a dozen
+/// processes; several at once on a 2-core machine would only make each slower and the timeouts flaky).
+@Suite("Real processes", .serialized)
+enum RealProcessTests {}
+
 enum Paths {
     /// The build directory holding bedrock-sim and the role executables (next to the test bundle).
     static let bin: String = {

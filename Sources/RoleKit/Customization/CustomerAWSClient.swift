@@ -1,14 +1,19 @@
 // The `aws` operator command of a bedrock-client node: one call from the customer's workload to its account's kms
-// or s3 node (the `bedrock-sim kms …` and `bedrock-sim s3 …` commands use it). The request names the caller's
-// principal in x-sim-principal (see ServiceCalls.swift); the node answers with status, headers and body.
+// or s3 node (the `bedrock-sim kms …` and `bedrock-sim s3 …` commands use it). The request is SigV4-signed (service
+// `kms` or `s3`) as the principal the command names, by default the account's first principal (AWSRequestSigning.swift);
+// the node verifies the signature and answers with status, headers and body.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeRuntime
 
 public final class CustomerAWSClient {
     private let calls = AWSCalls()
+    private let signing: ClientAuthorization
 
-    public init() {}
+    public init(signing: ClientAuthorization) { self.signing = signing }
 
     /// Wires the `aws` command into a client role.
     public func install(on client: ClientRole) {
@@ -36,7 +41,11 @@ public final class CustomerAWSClient {
         } else {
             http.setHeader("Host", "s3.\(node.manifest.region).amazonaws.com")
         }
-        if let p = args["principal"]?.stringValue, !p.isEmpty { http.setHeader(SimHeader.principal, p) }
+        let principal = args["principal"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        if case .failure(let e) = signing.signAWS(&http, service: service, principal: principal) {
+            node.replyControl(request, json: ["error": "\(e.errorType): \(e.message)"])
+            return true
+        }
         let requestId = SimIds.uuid()
         calls.call(http, to: target, requestId: requestId, timeoutMs: Double(args["deadlineMs"]?.intValue ?? 15_000), node: node) { result in
             var reply: [String: Any] = ["requestId": requestId, "node": target]

@@ -1,4 +1,4 @@
-// The front end's part of customization (docs/customization.md):
+// The front end's part of customization (README: "Fine-tuning, provisioned throughput, customer KMS and S3"):
 // - Customization control-plane operations (Create/Get/List/StopModelCustomizationJob, Get/List/DeleteCustomModel)
 //   are ForwardingOperations: after the gates pass, the front end forwards the HTTP request with the caller's principal
 //   and account to the finetune-worker (link runtime-frontend -> finetune-worker) and seals its answer back.
@@ -9,7 +9,10 @@
 // - `ProvisionedRoutingGate` (a pre-gate) resolves a provisioned-model ARN to its host and refuses other accounts'
 //   provisioned and custom models, and custom models invoked on demand.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelStandIns
 import NodeRuntime
 import SimCrypto
@@ -28,7 +31,7 @@ public struct CustomizationForwardOperation: ForwardingOperation {
         let workers = node.me.connects.filter { node.manifest.node(named: $0)?.role == "finetune-worker" }
         guard !workers.isEmpty else { return .failure(.validation("Model customization is not available in this Region (no finetune-worker in the topology).")) }
         // A create goes to the worker of the base model's provider; every other call to the first worker (one
-        // customization control plane per Region; see docs/customization.md).
+        // customization control plane per Region; see the README section "Fine-tuning, provisioned throughput, customer KMS and S3").
         if name == "CreateModelCustomizationJob", let body = try? JSONValue.parse(call.request.body),
            let base = body["baseModelIdentifier"]?.stringValue, let m = ModelCatalog.lookup(base, region: node.manifest.region) {
             let provider = m.provider.rawValue
@@ -100,7 +103,8 @@ public final class ProvisionedThroughputService {
         extensions.operations += [PTOperation(service: self, kind: .create), PTOperation(service: self, kind: .list),
                                   PTOperation(service: self, kind: .get), PTOperation(service: self, kind: .update),
                                   PTOperation(service: self, kind: .delete)]
-        extensions.preGates.append(ProvisionedRoutingGate(service: self))
+        extensions.preGates.append(ProvisionedResolveGate(service: self))
+        extensions.gates.append(ProvisionedRoutingGate(service: self))
         extensions.upstreamHandlers.append { [self] e, peer, node in calls.handle(e, from: peer, node: node) }
         extensions.timerHandlers.append { [self] token, node in calls.timerFired(token, node: node) }
     }
@@ -300,8 +304,27 @@ struct PTOperation: LocalOperation {
 
 func Topology_provider(_ modelId: String) -> String { String(modelId.prefix { $0 != "." }) }
 
+/// A pre-gate (it runs before the model-identifier gate, which would refuse an ARN outside the catalogue, and before
+/// authentication): marks custom-model and provisioned-model ARNs as routed, so the IAM gate authorizes them by their
+/// own ARN. Ownership is decided after authentication, by `ProvisionedRoutingGate`, on the signer's account.
+struct ProvisionedResolveGate: FrontendGate {
+    let name = "provisioned-resolve"
+    let service: ProvisionedThroughputService
+
+    func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
+        let id = call.modelId
+        guard id.contains(":custom-model/") || id.contains(":provisioned-model/") else { return .pass(reason: "not a custom or provisioned model") }
+        call.attributes["routeHost"] = ""   // decided by provisioned-routing once the caller is authenticated
+        call.attributes["routeModelId"] = id
+        call.resourceArn = id
+        return .pass(reason: "\(id): routed after authentication")
+    }
+}
+
 /// Resolves provisioned-model ARNs to their dedicated host; refuses other accounts' provisioned or custom models
-/// and custom models invoked on demand (they are served only through provisioned throughput).
+/// and custom models invoked on demand (they are served only through provisioned throughput). Runs after the
+/// authentication gate: `call.callerAccount` is the SigV4 signer's account.
 struct ProvisionedRoutingGate: FrontendGate {
     let name = "provisioned-routing"
     let service: ProvisionedThroughputService

@@ -2,8 +2,18 @@
 // plane). A change is acknowledged only after its record is on disk (write + fsync), so it survives kill -9 of the
 // process. Each record is `u32 length ‖ 32-byte SHA-256 of the payload ‖ payload`; on open, records are replayed in
 // order and a torn or corrupt tail (a crash mid-write) is cut off, never half-applied.
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import NodeRuntime
 import SimCrypto
+
+/// The directory part of a path ("." for a bare name), without Foundation's NSString.
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
 
 public struct DurableLogError: Error, CustomStringConvertible {
     public let message: String
@@ -17,7 +27,7 @@ public final class DurableLog {
 
     /// Opens (creating, mode 0600) the log and returns it with every intact record, in order.
     public static func open(path: String) throws -> (DurableLog, [[UInt8]]) {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = parentDirectory(of: path)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DurableLogError(message: "\(path): cannot open: \(String(cString: strerror(errno)))") }
@@ -81,7 +91,7 @@ public enum NodeMasterKey {
     public static func load(node: NodeRuntimeNodeInfo) throws -> [UInt8] {
         let path = node.keysDirectory + "/\(node.name).master"
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
-           let raw = bytes(fromHex: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 {
+           let raw = bytes(fromHex: text.trimmedASCIIWhitespace), raw.count == 32 {
             return raw
         }
         let secret = SecureRandom.bytes(32)

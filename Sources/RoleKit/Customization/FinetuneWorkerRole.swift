@@ -10,7 +10,10 @@
 // its model store, and writes metrics to the output S3 prefix (as the role). Any denial ends the job Failed with a
 // failureMessage naming it. Training data lives only in memory for the job and is never written anywhere.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import ModelStandIns
 import NodeRuntime
@@ -41,7 +44,7 @@ public final class FinetuneWorkerRole: NodeRole {
     public init(node: Node, authority: PolicyAuthority? = nil) throws {
         region = node.manifest.region
         provider = node.account.provider
-        iam = authority ?? FileIAMDirectory(runDirectory: node.manifest.runDirectory)
+        iam = try authority ?? CompiledIAMAuthority(runDirectory: node.manifest.runDirectory)
         storeDir = ModelStore.directory(runDirectory: node.manifest.runDirectory, worker: node.me.name)
         try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let master = try NodeMasterKey.load(node: NodeRuntimeNodeInfo(name: node.me.name, keysDirectory: node.manifest.runDirectory + "/keys"))
@@ -104,6 +107,12 @@ public final class FinetuneWorkerRole: NodeRole {
     private static func shortId() -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         return String(SecureRandom.bytes(12).map { alphabet[Int($0) % alphabet.count] })
+    }
+
+    /// The text of the first `<name>…</name>` in an S3 XML error body (stdlib only).
+    static func xmlElement(_ name: String, in text: String) -> String? {
+        guard let open = text.firstRange(of: "<\(name)>"), let close = text[open.upperBound...].firstRange(of: "</\(name)>") else { return nil }
+        return String(text[open.upperBound..<close.lowerBound])
     }
 
     private func now() -> JSONValue { .string(SimClock.iso8601(unixMs: SimClock.unixMilliseconds())) }
@@ -385,8 +394,8 @@ public final class FinetuneWorkerRole: NodeRole {
             case .success(let r):
                 if r.status >= 300 {
                     let text = String(decoding: r.body, as: UTF8.self)
-                    let code = text.range(of: "<Code>").flatMap { a in text.range(of: "</Code>").map { String(text[a.upperBound..<$0.lowerBound]) } } ?? "HTTP \(r.status)"
-                    let msg = text.range(of: "<Message>").flatMap { a in text.range(of: "</Message>").map { String(text[a.upperBound..<$0.lowerBound]) } } ?? ""
+                    let code = Self.xmlElement("Code", in: text) ?? "HTTP \(r.status)"
+                    let msg = Self.xmlElement("Message", in: text) ?? ""
                     done(.failure(JobFailure("\(code) from S3 for \(method == "GET" ? "s3:GetObject" : "s3:PutObject") on \(uri): \(msg)")))
                 } else {
                     done(.success(r))

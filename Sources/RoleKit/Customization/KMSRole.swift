@@ -9,7 +9,10 @@
 // Key material never rests in plaintext: each key's 32 bytes are sealed under a key derived from the node's master
 // secret (RUN_DIR/keys/NODE.master, 0600). Every change is appended to an fsynced log before it is acknowledged.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 import SimCrypto
@@ -203,6 +206,7 @@ public final class KMSStore {
 public final class KMSRole: NodeRole {
     private let store: KMSStore
     private let iam: PolicyAuthority
+    private let authenticator: AWSRequestAuthenticator
     private let audit: ServiceAudit
     private let region: String
     private let account: String
@@ -212,7 +216,9 @@ public final class KMSRole: NodeRole {
         account = node.me.accountId
         let master = try NodeMasterKey.load(node: NodeRuntimeNodeInfo(name: node.me.name, keysDirectory: node.manifest.runDirectory + "/keys"))
         store = try KMSStore(logPath: node.manifest.runDirectory + "/state/\(node.me.name)/kms.log", master: master, region: region, account: account)
-        iam = authority ?? FileIAMDirectory(runDirectory: node.manifest.runDirectory)
+        let compiled = try CompiledIAMAuthority(runDirectory: node.manifest.runDirectory)
+        iam = authority ?? compiled
+        authenticator = try AWSRequestAuthenticator(service: "kms", runDirectory: node.manifest.runDirectory, region: region, directory: compiled.directory)
         audit = ServiceAudit(runDirectory: node.manifest.runDirectory, eventSource: "kms.amazonaws.com", region: region)
     }
 
@@ -241,9 +247,10 @@ public final class KMSRole: NodeRole {
                 throw KMSError("UnknownOperationException", "Missing or unknown X-Amz-Target header")
             }
             opName = String(target.dropFirst("TrentService.".count))
-            switch CallerResolver.resolve(request, peer: peer, node: node) {
+            switch CallerResolver.resolve(request, peer: peer, node: node, authenticator: authenticator) {
             case .success(let c): caller = c
-            case .failure(let why): throw KMSError("UnrecognizedClientException", "The security token included in the request is invalid: \(why)")
+            case .failure(let why):
+                throw KMSError(why.errorType, why.errorType == "AccessDeniedException" ? "Access denied: \(why)" : "\(why)", status: why.httpStatus)
             }
             let body = request.body.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(request.body)
             let out = try handle(opName, body, caller: caller!, params: &params)

@@ -3,7 +3,10 @@
 // ID.json, its metadata: owner account, the customer key ARN, the data key as the customer's KMS CiphertextBlob (or
 // sealed under the worker's key when no customer key was given), the grant Bedrock holds on the key. Nothing in it is
 // plaintext model or training content. Provisioned hosts and the front end (Bedrock-managed nodes) read it.
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum ModelStore {
     public static func directory(runDirectory: String, worker: String) -> String { runDirectory + "/model-store/" + worker }
@@ -37,7 +40,7 @@ public enum ModelStore {
         fsync(fd)
         close(fd)
         guard rename(tmp, path) == 0 else { throw DurableLogError(message: "\(path): rename failed") }
-        let dfd = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        let dfd = open(parentDirectory(of: path), O_RDONLY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 }

@@ -8,7 +8,10 @@
 // loading and every further invocation fail closed with an error naming the key; enabling it again resumes service.
 // Model units bound throughput: at most units x provisionedRpsPerUnit requests per rolling second (ThrottlingException).
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelStandIns
 import NodeRuntime
 import SimCrypto

@@ -7,7 +7,10 @@
 // read), else SSE-S3 with a data key sealed under this node's master key. Only ciphertext and the wrapped data key
 // are written, to an fsynced log, before PutObject is acknowledged. Errors use S3's XML shape.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 import SimCrypto
@@ -33,6 +36,7 @@ public final class S3Role: NodeRole {
     private let log: DurableLog
     private let wrapKey: [UInt8]
     private let iam: PolicyAuthority
+    private let authenticator: AWSRequestAuthenticator
     private let audit: ServiceAudit
     private let calls = AWSCalls()
     private let kmsNode: String?
@@ -45,7 +49,9 @@ public final class S3Role: NodeRole {
         kmsNode = node.me.settings["kms"]
         let master = try NodeMasterKey.load(node: NodeRuntimeNodeInfo(name: node.me.name, keysDirectory: node.manifest.runDirectory + "/keys"))
         wrapKey = try NodeMasterKey.derive(master, purpose: "s3 sse-s3 data key wrap")
-        iam = authority ?? FileIAMDirectory(runDirectory: node.manifest.runDirectory)
+        let compiled = try CompiledIAMAuthority(runDirectory: node.manifest.runDirectory)
+        iam = authority ?? compiled
+        authenticator = try AWSRequestAuthenticator(service: "s3", runDirectory: node.manifest.runDirectory, region: region, directory: compiled.directory)
         audit = ServiceAudit(runDirectory: node.manifest.runDirectory, eventSource: "s3.amazonaws.com", region: region)
         let (log, records) = try DurableLog.open(path: node.manifest.runDirectory + "/state/\(node.me.name)/s3.log")
         self.log = log
@@ -88,7 +94,17 @@ public final class S3Role: NodeRole {
     struct S3Failure: Error { let code: String; let status: Int; let message: String }
 
     private func xmlEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 
     private func errorResponse(_ f: S3Failure, requestId: String, resource: String) -> HTTPResponse {
@@ -111,10 +127,20 @@ public final class S3Role: NodeRole {
             return
         }
         let caller: Caller
-        switch CallerResolver.resolve(request, peer: peer, node: node) {
+        switch CallerResolver.resolve(request, peer: peer, node: node, authenticator: authenticator) {
         case .success(let c): caller = c
         case .failure(let why):
-            let f = S3Failure(code: "InvalidAccessKeyId", status: 403, message: "The AWS access key Id you provided does not exist in our records (\(why)).")
+            // S3's codes for the SigV4 failures (RESTAuthentication.html); anything else is AccessDenied.
+            let code: String
+            switch why.errorType {
+            case "InvalidSignatureException": code = "SignatureDoesNotMatch"
+            case "UnrecognizedClientException": code = "InvalidAccessKeyId"
+            case "ExpiredTokenException": code = "ExpiredToken"
+            case "IncompleteSignatureException": code = "AuthorizationHeaderMalformed"
+            case "InternalFailure": code = "InternalError"
+            default: code = "AccessDenied"
+            }
+            let f = S3Failure(code: code, status: why.httpStatus, message: "\(why)")
             finish(envelope, peer: peer, node: node, op: "Unknown", caller: nil, bucket: "", key: nil, result: .failure(f))
             return
         }

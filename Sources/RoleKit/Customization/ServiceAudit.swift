@@ -3,7 +3,10 @@
 // the bedrock.amazonaws.com principal) carries `userIdentity.invokedBy` and `sourceIPAddress` bedrock.amazonaws.com,
 // as CloudTrail records it. Never object contents, plaintexts or key material. Appends use O_APPEND, so the front
 // end and these nodes can share one account's file.
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeRuntime
 
 public final class ServiceAudit {

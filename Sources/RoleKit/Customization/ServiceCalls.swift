@@ -2,18 +2,25 @@
 // provisioned-host -> kms, runtime-frontend -> finetune-worker/provisioned-host). A call is an `aws-request`
 // envelope carrying an encoded HTTPRequest over a CURVE link the topology allows; the answer is an `aws-response`.
 //
-// Caller identity: until the authorization branch's SigV4 verification lands on these links, the caller names its
-// principal in the `x-sim-principal` header (a principal ARN, or a service principal such as bedrock.amazonaws.com).
-// The receiving node does not take it on trust: `CallerResolver` admits a claim only if it fits the sending node's
-// account (a customer node may act only as principals of its own account; only Bedrock-owned nodes may act as
-// bedrock.amazonaws.com or as a service-role session they assumed). SigV4 identities will replace the header.
+// Caller identity:
+// - The customer's own calls (a bedrock-client node -> its account's kms or s3) are SigV4-signed and verified by the
+//   receiving node (AWSRequestSigning.swift); the principal is the signer's, and it must belong to the client's account.
+// - Calls made by AWS services inside the simulation (s3 -> kms for SSE-KMS, finetune-worker and provisioned-host ->
+//   kms/s3, front end -> finetune-worker/provisioned-host) carry the principal in the `x-sim-principal` header. This is
+//   a documented stand-in for the service-to-service credentials AWS uses internally. The receiving node binds it to
+//   the CURVE-authenticated sending node (`CallerResolver`): an s3 node may relay only its own account's principals;
+//   only Bedrock-owned nodes may act as bedrock.amazonaws.com or as a service-role session they assumed; a client node's
+//   header is ignored. The front end sets the header from the SigV4-authenticated identity, never from the client.
 import Envelope
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IAMPolicy
 import NodeRuntime
 
 public enum SimHeader {
-    /// The caller's principal ARN (stand-in for the SigV4-authenticated identity).
+    /// The principal a service node acts as on a service-to-service hop (see above; never trusted from a client).
     public static let principal = "x-sim-principal"
     /// The AWS service making the call for the customer (CloudTrail `invokedBy`), e.g. bedrock.amazonaws.com.
     public static let invokedBy = "x-sim-invoked-by"
@@ -163,14 +170,34 @@ public struct Caller {
 
 public struct CallerRefused: Error, CustomStringConvertible {
     public let description: String
-    init(_ d: String) { description = d }
+    /// The service's error for it (AccessDenied unless authentication failed).
+    public let errorType: String
+    public let httpStatus: Int
+    init(_ d: String, errorType: String = "AccessDeniedException", httpStatus: Int = 403) {
+        description = d; self.errorType = errorType; self.httpStatus = httpStatus
+    }
 }
 
 public enum CallerResolver {
-    /// Admits the principal a peer claims, or says why not.
-    public static func resolve(_ request: HTTPRequest, peer: String, node: Node) -> Result<Caller, CallerRefused> {
+    /// The caller of a request: for a customer's client, the SigV4 signer (verified by `authenticator`); for a service
+    /// node, the principal it names, if that fits the node (see the top of this file). Otherwise why not.
+    public static func resolve(_ request: HTTPRequest, peer: String, node: Node, authenticator: AWSRequestAuthenticator?) -> Result<Caller, CallerRefused> {
         guard let peerNode = node.manifest.node(named: peer), let peerAccount = node.manifest.account(id: peerNode.accountId) else {
             return .failure(CallerRefused("unknown peer \(peer)"))
+        }
+        if peerNode.role == "bedrock-client" {
+            guard let authenticator else { return .failure(CallerRefused("\(node.me.name) cannot verify signatures", errorType: "InternalFailure", httpStatus: 500)) }
+            switch authenticator.authenticate(request) {
+            case .failure(let why): return .failure(why)
+            case .success(let p):
+                guard p.config.accountId == peerNode.accountId else {
+                    return .failure(CallerRefused("\(peer) (account \(peerNode.accountId)) sent a request signed by \(p.config.arn) of account \(p.config.accountId); a client acts only for its own account's principals"))
+                }
+                var vpce: String? = nil
+                if let vpc = peerNode.vpc, node.me.settings["gatewayVpc"] == vpc { vpce = node.me.settings["gatewayEndpointId"] }
+                return .success(Caller(principal: p.info, node: peer, invokedBy: nil, viaService: nil, sourceVpce: vpce, sourceVpc: peerNode.vpc,
+                                       sourceArn: nil, sourceAccount: nil))
+            }
         }
         let claimed = request.header(SimHeader.principal) ?? ""
         let bedrockOwned = peerAccount.kind == "model-deployment" || peerAccount.kind == "bedrock-service"
