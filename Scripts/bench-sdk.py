@@ -77,7 +77,7 @@ def main():
 
         ttfc, total, tokens = [], [], 0
         stream_body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 500,
-                                  "messages": [{"role": "user", "content": "Write a long essay about distributed systems"}]})
+                                  "messages": [{"role": "user", "content": "Write an essay of 500 tokens about distributed systems"}]})
         for _ in range(a.streams):
             t0 = time.perf_counter()
             r = rt.invoke_model_with_response_stream(modelId=CLAUDE, body=stream_body)

@@ -229,8 +229,32 @@ enum TextGenerator {
         for j in 0..<bodyCount {
             sentences.append(fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g))
         }
+        // A prompt that asks for a length ("in 500 tokens", "about 300 words") gets that many tokens of body
+        // sentences before the closer (capped at 8,192), as a real model would write longer; other prompts are
+        // unchanged. The max-token cap still applies afterwards.
+        if let wanted = requestedLength(promptKey) {
+            var total = sentences.reduce(0) { $0 + TokenCounter.count($1) }
+            var j = bodyCount
+            while total < wanted {
+                let sentence = fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g)
+                total += TokenCounter.count(sentence)
+                sentences.append(sentence)
+                j += 1
+            }
+        }
         sentences.append(fill(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g))
         return sentences.joined(separator: " ")
+    }
+
+    /// "N tokens" or "N words" in the prompt (N from 1 to 8,192), the first one found.
+    static func requestedLength(_ prompt: String) -> Int? {
+        let words = prompt.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        for (i, w) in words.enumerated() where i + 1 < words.count {
+            guard let n = Int(w), n >= 1, n <= 8192 else { continue }
+            let unit = words[i + 1]
+            if unit == "tokens" || unit == "token" || unit == "words" || unit == "word" { return n }
+        }
+        return nil
     }
 
     /// A template split once into literal text and `{NAME}` slots.

@@ -1,0 +1,24 @@
+import Testing
+@testable import ModelStandIns
+
+@Suite("Length instructions")
+struct RequestedLengthTests {
+    @Test func aPromptThatAsksForALengthGetsIt() throws {
+        let model = try #require(ModelCatalog.lookup("anthropic.claude-3-haiku-20240307-v1:0", region: "us-east-1"))
+        let long = Array(#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":600,"messages":[{"role":"user","content":"Write an essay of 500 tokens about distributed systems"}]}"#.utf8)
+        let out = try ModelStandIn.invoke(model: model, body: long, contentType: "application/json", accept: nil)
+        #expect(out.outputTokens >= 500 && out.outputTokens <= 600)
+        let capped = Array(#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":100,"messages":[{"role":"user","content":"Write an essay of 500 tokens about distributed systems"}]}"#.utf8)
+        let c = try ModelStandIn.invoke(model: model, body: capped, contentType: "application/json", accept: nil)
+        #expect(c.outputTokens == 100 && c.stopReason == .maxTokens)
+        let plain = Array(#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":600,"messages":[{"role":"user","content":"Write an essay about distributed systems"}]}"#.utf8)
+        #expect(try ModelStandIn.invoke(model: model, body: plain, contentType: "application/json", accept: nil).outputTokens < 200)
+    }
+
+    @Test func lengthInstructionsAreParsed() {
+        #expect(TextGenerator.requestedLength("in about 300 words please") == 300)
+        #expect(TextGenerator.requestedLength("give me 1 token") == 1)
+        #expect(TextGenerator.requestedLength("version 3 of the API") == nil)
+        #expect(TextGenerator.requestedLength("99999 tokens") == nil)
+    }
+}
