@@ -218,19 +218,35 @@ public final class Node {
     /// `settings.trace` in the run manifest: "full" (default) or "off" (benchmarks measuring the bare path).
     private lazy var tracingEnabled: Bool = manifest.settings["trace"] != "off"
 
+    /// Records wait here unencoded: JSON encoding happens when the batch is flushed (after the iteration's sends),
+    /// off the request's critical path.
+    private var pendingRecords: [TraceRecord] = []
+
     public func trace(_ record: TraceRecord) {
         guard tracingEnabled || record.event == .start || record.event == .stop else { return }
         var r = record
         if r.lamport == 0 { r.lamport = lamport }
-        let line = encoder.encode(r)
-        if let sink = localTraceSink { sink(line); return }
-        if traceBatch.isEmpty { traceFlushDueNs = SimClock.monotonicNanoseconds() + Node.traceFlushIntervalNs }
-        traceBatch.append(contentsOf: line)
-        traceBatch.append(10)
+        if r.monoNs == 0 { r.monoNs = SimClock.monotonicNanoseconds() }
+        if r.wallMs == 0 { r.wallMs = SimClock.unixMilliseconds() }
+        if let sink = localTraceSink { sink(encoder.encode(r)); return }
+        if pendingRecords.isEmpty && traceBatch.isEmpty { traceFlushDueNs = r.monoNs + Node.traceFlushIntervalNs }
+        pendingRecords.append(r)
+        if pendingRecords.count >= 1024 { encodePending() }
         if traceBatch.count > 256 * 1024 { flushTrace() }
     }
 
+    private func encodePending() {
+        for r in pendingRecords {
+            traceBatch.append(contentsOf: encoder.encode(r))
+            traceBatch.append(10)
+        }
+        pendingRecords.removeAll(keepingCapacity: true)
+    }
+
+    private var hasPendingTrace: Bool { !pendingRecords.isEmpty || !traceBatch.isEmpty }
+
     private func flushTrace() {
+        encodePending()
         guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(keepingCapacity: true); return }
         do { try s.send([traceBatch]) } catch { traceDropped += 1 }
         traceBatch.removeAll(keepingCapacity: true)
@@ -386,7 +402,7 @@ public final class Node {
                 let now = SimClock.monotonicNanoseconds()
                 timeout = due <= now ? 0 : min(1000, Int((due - now) / 1_000_000) + 1)
             }
-            if !traceBatch.isEmpty {
+            if hasPendingTrace {
                 let now = SimClock.monotonicNanoseconds()
                 timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int((traceFlushDueNs - now) / 1_000_000) + 1)
             }
@@ -429,7 +445,7 @@ public final class Node {
             var fired = 0
             while let token = timers.popDue(nowNs: now), fired < 10_000 { role.timerFired(token, node: self); fired += 1 }
             for handler in iterationEndHandlers { handler() }
-            if !traceBatch.isEmpty && SimClock.monotonicNanoseconds() >= traceFlushDueNs { flushTrace() }
+            if hasPendingTrace && SimClock.monotonicNanoseconds() >= traceFlushDueNs { flushTrace() }
         }
         role.stop(node: self)
         var s = TraceRecord(event: .stop)
