@@ -39,14 +39,21 @@ struct Up: ParsableCommand {
     @Option(help: "Record every frame this node sees to RUN_DIR/wiretap/NODE.frames (repeatable; 'all' for every node).")
     var wiretap: [String] = []
     @Option(help: "Stop the run by itself when this process ends (test harnesses pass their pid).") var ownerPid: Int32?
+    @Option(help: "On-demand quota: requests per second per account and model beyond which the front end answers ThrottlingException.")
+    var onDemandRps: Int?
     @Flag(help: "Serve the SDK endpoints over plain HTTP instead of HTTPS (aws:SecureTransport is then false).") var plainHttp = false
     @Option(help: "Deadline of each SDK request in ms (ModelTimeoutException after it).") var sdkDeadlineMs = 60_000
 
     func run() throws {
         try runCLI {
-            let r = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency,
-                                                  healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap), ownerPid: ownerPid,
-                                                  plainHTTP: plainHttp, sdkDeadlineMs: sdkDeadlineMs))
+            var launch = LaunchOptions(topologyPath: topology, runDirectory: options.run, zeroLatency: zeroLatency,
+                                       healthTimeoutMs: healthTimeoutMs, wiretap: Set(wiretap), ownerPid: ownerPid,
+                                       plainHTTP: plainHttp, sdkDeadlineMs: sdkDeadlineMs)
+            if let rps = onDemandRps {
+                guard rps > 0 else { throw CLIError("--on-demand-rps must be a positive number of requests per second", exitCode: 64) }
+                launch.settings["onDemandRequestsPerSecond"] = String(rps)
+            }
+            let r = try Launcher.up(launch)
             print("run \(r.manifest.runId) is up: \(r.manifest.nodes.count) nodes healthy in \(Int(r.elapsedMs)) ms")
             print("  run directory  \(options.run.path)")
             print("  logs           \(options.run.logsPath)/NODE.log")

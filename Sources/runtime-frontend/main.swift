@@ -10,6 +10,8 @@ NodeMain.run(roleName: "runtime-frontend") { node in
     // Authentication (SigV4), authorization (IAM, SCPs, boundaries, session and VPC endpoint policies), model access.
     let authorization = try FrontendAuthorization(node: node)
     extensions.gates += authorization.gates
+    // Account-level on-demand quota (ThrottlingException), when the run sets one.
+    if let quota = OnDemandQuotaGate(node: node) { extensions.gates.append(quota) }
     extensions.operations += authorization.operations
     // Guardrails: control plane + ApplyGuardrail, the input gate (after authentication/authorization gates) and the
     // output filter, all on the guardrails persisted in RUN_DIR/guardrails.

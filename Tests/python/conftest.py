@@ -106,6 +106,16 @@ def plain_sim():
         stop(run_dir, binary)
 
 
+@pytest.fixture(scope="session")
+def quota_sim():
+    """A run with an on-demand quota of 2 requests per second per account and model."""
+    run_dir, binary = launch("bedrock-sim-sdk-quota-", ["--on-demand-rps", "2"])
+    try:
+        yield Sim(run_dir)
+    finally:
+        stop(run_dir, binary)
+
+
 @pytest.fixture(autouse=True)
 def hard_time_limit():
     def expired(signum, frame):

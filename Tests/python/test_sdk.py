@@ -194,6 +194,20 @@ def test_access_denied(sim):
     rt.invoke_model(modelId=CLAUDE, body=claude_body(max_tokens=5))  # the same principal may use Anthropic models
 
 
+def test_throttling_beyond_the_on_demand_quota(quota_sim):
+    rt = quota_sim.client()   # retries off: botocore would otherwise retry ThrottlingException
+    codes = []
+    for _ in range(6):
+        try:
+            rt.invoke_model(modelId=CLAUDE, body=claude_body(max_tokens=5))
+            codes.append("ok")
+        except rt.exceptions.ThrottlingException as e:
+            assert (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ThrottlingException", 429)
+            assert "Too many requests" in str(e)
+            codes.append("ThrottlingException")
+    assert "ok" in codes and "ThrottlingException" in codes, codes
+
+
 def test_validation_errors(sim):
     rt = sim.client()
     with pytest.raises(rt.exceptions.ValidationException) as e:
