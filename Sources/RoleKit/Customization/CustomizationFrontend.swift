@@ -314,7 +314,10 @@ struct ProvisionedResolveGate: FrontendGate {
     func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
         guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
         let id = call.modelId
-        guard id.contains(":custom-model/") || id.contains(":provisioned-model/") else { return .pass(reason: "not a custom or provisioned model") }
+        // Only ARNs can name custom or provisioned models; a bare model id skips the substring searches.
+        guard id.hasPrefix("arn:"), id.contains(":custom-model/") || id.contains(":provisioned-model/") else {
+            return .pass(reason: "not a custom or provisioned model")
+        }
         call.attributes["routeHost"] = ""   // decided by provisioned-routing once the caller is authenticated
         call.attributes["routeModelId"] = id
         call.resourceArn = id
@@ -332,6 +335,7 @@ struct ProvisionedRoutingGate: FrontendGate {
     func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
         guard call.runtimeOperation != nil else { return .pass(reason: "not a model invocation") }
         let id = call.modelId
+        guard id.hasPrefix("arn:") else { return .pass(reason: "not a provisioned model") }
         if id.contains(":custom-model/") {
             let owner = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
             if owner != call.callerAccount {
