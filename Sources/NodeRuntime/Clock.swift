@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SimCrypto
+import Synchronization
 
 /// Time sources. Monotonic time is CLOCK_MONOTONIC, shared by every process on the machine, so hop timings taken in
 /// different node processes are comparable.
@@ -29,8 +30,22 @@ public enum SimClock {
         return cache.prefix + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + String(ms) + "Z"
     }
 
+    /// The last whole second formatted (aws:CurrentTime is built on every authorization).
+    private static let secondCache = Mutex<(second: UInt64, text: String)>((UInt64.max, ""))
+
     /// ISO 8601 UTC with milliseconds, as CloudTrail's eventTime (which has seconds) and log lines use.
     public static func iso8601(unixMs: UInt64, fractional: Bool = true) -> String {
+        if !fractional {
+            let second = unixMs / 1000
+            if let hit = secondCache.withLock({ $0.second == second ? $0.text : nil }) { return hit }
+            let text = formatISO8601(unixMs: unixMs, fractional: false)
+            secondCache.withLock { $0 = (second, text) }
+            return text
+        }
+        return formatISO8601(unixMs: unixMs, fractional: true)
+    }
+
+    private static func formatISO8601(unixMs: UInt64, fractional: Bool) -> String {
         var t = time_t(unixMs / 1000)
         var parts = tm()
         gmtime_r(&t, &parts)

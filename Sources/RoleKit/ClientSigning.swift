@@ -167,6 +167,14 @@ public final class EndpointPolicyCheck {
             node.trace(r)
             return nil
         }
+        // AWS's default endpoint policy allows every principal every action on every resource: no need to build a
+        // request context to know that (this check is on every request's path).
+        if policy.source == IAMDirectory.defaultEndpointPolicy.source {
+            r.decision = "allow"
+            r.reason = "the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)"
+            node.trace(r)
+            return nil
+        }
         var context = p.tagContext
         let nowMs = SimClock.unixMilliseconds()
         context["aws:SourceVpce"] = .single(endpointId)
