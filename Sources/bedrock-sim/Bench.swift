@@ -57,10 +57,18 @@ struct Bench: ParsableCommand {
         return Figures(rps: rps, p50: p50, p90: .nan, p99: p99, errors: 0)
     }
 
-    static func runProcess(_ exe: String, _ args: [String]) -> String {
+    /// Runs a benchmark program to completion, killed (with its whole process group) after `timeoutSeconds`: the
+    /// C reference has no timeout of its own and waits forever if a message is lost.
+    static func runProcess(_ exe: String, _ args: [String], timeoutSeconds: Int = 300) -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
+        let timeout = "/usr/bin/timeout"
+        if FileManager.default.isExecutableFile(atPath: timeout) {
+            p.executableURL = URL(fileURLWithPath: timeout)
+            p.arguments = ["-k", "5", String(timeoutSeconds), exe] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = args
+        }
         let pipe = Pipe()
         p.standardOutput = pipe
         do { try p.run() } catch { return "" }
