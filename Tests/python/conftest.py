@@ -108,8 +108,8 @@ def plain_sim():
 
 @pytest.fixture(scope="session")
 def quota_sim():
-    """A run with an on-demand quota of 2 requests per second per account and model."""
-    run_dir, binary = launch("bedrock-sim-sdk-quota-", ["--on-demand-rps", "2"])
+    """A run with an on-demand quota of 1 request per second per account and model."""
+    run_dir, binary = launch("bedrock-sim-sdk-quota-", ["--on-demand-rps", "1"])
     try:
         yield Sim(run_dir)
     finally:
