@@ -90,7 +90,9 @@ enum HopTable {
             let decision = r.str("decision")
             if !decision.isEmpty {
                 let gate = r.str("gate")
-                note += (note.isEmpty ? "" : "; ") + (gate.isEmpty ? "" : "[\(gate)] ") + decision + (r.str("reason").isEmpty ? "" : ": " + r.str("reason"))
+                // A combined record of passing gates already names each gate in its reason.
+                let prefix = gate.isEmpty || gate.contains(",") ? "" : "[\(gate)] "
+                note += (note.isEmpty ? "" : "; ") + prefix + decision + (r.str("reason").isEmpty ? "" : ": " + r.str("reason"))
             }
             if !r.str("vpceId").isEmpty && r.event == "recv" && r.node.contains("frontend") { note += (note.isEmpty ? "" : "; ") + "via \(r.str("vpceId"))" }
             let layers = (r.json["layers"] as? [String])?.joined(separator: "+") ?? ""
