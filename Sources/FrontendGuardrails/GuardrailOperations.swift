@@ -142,12 +142,11 @@ private func annotateControlPlane(_ call: inout FrontendCall, readOnly: Bool) {
     if let id = call.pathParameters["guardrailIdentifier"] { call.auditParameters["guardrailIdentifier"] = .string(id) }
 }
 
-public struct CreateGuardrailOperation: LocalOperation {
+public struct CreateGuardrailOperation: TemplatedOperation {
     public let name = "CreateGuardrail"
-    let template = PathTemplate("POST", "/guardrails")
+    public let template = PathTemplate("POST", "/guardrails")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:CreateGuardrail", "arn:aws:bedrock:\(region):\(call.callerAccount):guardrail/*")
     }
@@ -170,12 +169,11 @@ public struct CreateGuardrailOperation: LocalOperation {
     }
 }
 
-public struct UpdateGuardrailOperation: LocalOperation {
+public struct UpdateGuardrailOperation: TemplatedOperation {
     public let name = "UpdateGuardrail"
-    let template = PathTemplate("PUT", "/guardrails/{guardrailIdentifier}")
+    public let template = PathTemplate("PUT", "/guardrails/{guardrailIdentifier}")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:UpdateGuardrail", GuardrailAPI.resourceArn(call, region: region))
     }
@@ -200,12 +198,11 @@ public struct UpdateGuardrailOperation: LocalOperation {
     }
 }
 
-public struct GetGuardrailOperation: LocalOperation {
+public struct GetGuardrailOperation: TemplatedOperation {
     public let name = "GetGuardrail"
-    let template = PathTemplate("GET", "/guardrails/{guardrailIdentifier}")
+    public let template = PathTemplate("GET", "/guardrails/{guardrailIdentifier}")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:GetGuardrail", GuardrailAPI.resourceArn(call, region: region))
     }
@@ -229,12 +226,11 @@ public struct GetGuardrailOperation: LocalOperation {
     }
 }
 
-public struct ListGuardrailsOperation: LocalOperation {
+public struct ListGuardrailsOperation: TemplatedOperation {
     public let name = "ListGuardrails"
-    let template = PathTemplate("GET", "/guardrails")
+    public let template = PathTemplate("GET", "/guardrails")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:ListGuardrails", "*") }
     public func annotate(_ call: inout FrontendCall) { call.attributes["readOnly"] = "true" }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
@@ -275,12 +271,11 @@ public struct ListGuardrailsOperation: LocalOperation {
     }
 }
 
-public struct CreateGuardrailVersionOperation: LocalOperation {
+public struct CreateGuardrailVersionOperation: TemplatedOperation {
     public let name = "CreateGuardrailVersion"
-    let template = PathTemplate("POST", "/guardrails/{guardrailIdentifier}")
+    public let template = PathTemplate("POST", "/guardrails/{guardrailIdentifier}")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:CreateGuardrailVersion", GuardrailAPI.resourceArn(call, region: region))
     }
@@ -306,12 +301,11 @@ public struct CreateGuardrailVersionOperation: LocalOperation {
     }
 }
 
-public struct DeleteGuardrailOperation: LocalOperation {
+public struct DeleteGuardrailOperation: TemplatedOperation {
     public let name = "DeleteGuardrail"
-    let template = PathTemplate("DELETE", "/guardrails/{guardrailIdentifier}")
+    public let template = PathTemplate("DELETE", "/guardrails/{guardrailIdentifier}")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:DeleteGuardrail", GuardrailAPI.resourceArn(call, region: region))
     }
@@ -338,12 +332,11 @@ public struct DeleteGuardrailOperation: LocalOperation {
 
 /// ApplyGuardrail (POST /guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply): the engine on the
 /// caller's guardrail, authorized as bedrock:ApplyGuardrail on the guardrail ARN, a CloudTrail data event.
-public struct ApplyGuardrailOperation: LocalOperation {
+public struct ApplyGuardrailOperation: TemplatedOperation {
     public let name = "ApplyGuardrail"
-    let template = PathTemplate("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply")
+    public let template = PathTemplate("POST", "/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply")
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         ("bedrock:ApplyGuardrail", GuardrailAPI.resourceArn(call, region: region))
     }

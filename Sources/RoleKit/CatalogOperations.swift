@@ -22,11 +22,10 @@ public func queryParameters(_ request: HTTPRequest) -> [String: String] {
     return out
 }
 
-public struct ListFoundationModelsOperation: LocalOperation {
+public struct ListFoundationModelsOperation: TemplatedOperation {
     public let name = "ListFoundationModels"
-    let template = PathTemplate("GET", "/foundation-models")
+    public let template = PathTemplate("GET", "/foundation-models")
     public init() {}
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:ListFoundationModels", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let q = queryParameters(call.request)
@@ -42,11 +41,10 @@ public struct ListFoundationModelsOperation: LocalOperation {
     }
 }
 
-public struct GetFoundationModelOperation: LocalOperation {
+public struct GetFoundationModelOperation: TemplatedOperation {
     public let name = "GetFoundationModel"
-    let template = PathTemplate("GET", "/foundation-models/{modelIdentifier}")
+    public let template = PathTemplate("GET", "/foundation-models/{modelIdentifier}")
     public init() {}
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
         let id = call.pathParameters["modelIdentifier"] ?? ""
         return ("bedrock:GetFoundationModel", id.hasPrefix("arn:") ? id : "arn:aws:bedrock:\(region)::foundation-model/\(id)")

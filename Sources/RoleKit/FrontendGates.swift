@@ -112,6 +112,15 @@ public struct ModelIdentifierGate: FrontendGate {
     }
 }
 
+/// A local operation served on one method and path template: its `match` is the template's.
+public protocol TemplatedOperation: LocalOperation {
+    var template: PathTemplate { get }
+}
+
+extension TemplatedOperation {
+    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
+}
+
 /// Splits a path template such as /foundation-models/{modelIdentifier} and matches percent-decoded segments.
 public struct PathTemplate: Sendable {
     let method: String

@@ -164,11 +164,10 @@ private func json(_ o: [String: JSONValue], status: Int = 200) -> HTTPResponse {
 private func nowISO() -> String { SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false) }
 
 /// GET /list-foundation-model-agreement-offers/{modelId}?offerType=ALL|PUBLIC
-public struct ListFoundationModelAgreementOffersOperation: LocalOperation {
+public struct ListFoundationModelAgreementOffersOperation: TemplatedOperation {
     public let name = "ListFoundationModelAgreementOffers"
-    let template = PathTemplate("GET", "/list-foundation-model-agreement-offers/{modelId}")
+    public let template = PathTemplate("GET", "/list-foundation-model-agreement-offers/{modelId}")
     public init() {}
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let id = call.pathParameters["modelId"] ?? ""
@@ -199,12 +198,11 @@ public struct ListFoundationModelAgreementOffersOperation: LocalOperation {
 }
 
 /// POST /create-foundation-model-agreement {offerToken, modelId} -> 202 {modelId}
-public struct CreateFoundationModelAgreementOperation: LocalOperation {
+public struct CreateFoundationModelAgreementOperation: TemplatedOperation {
     public let name = "CreateFoundationModelAgreement"
-    let template = PathTemplate("POST", "/create-foundation-model-agreement")
+    public let template = PathTemplate("POST", "/create-foundation-model-agreement")
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let body: [String: JSONValue]
@@ -236,12 +234,11 @@ public struct CreateFoundationModelAgreementOperation: LocalOperation {
 }
 
 /// POST /delete-foundation-model-agreement {modelId} -> 202 {}
-public struct DeleteFoundationModelAgreementOperation: LocalOperation {
+public struct DeleteFoundationModelAgreementOperation: TemplatedOperation {
     public let name = "DeleteFoundationModelAgreement"
-    let template = PathTemplate("POST", "/delete-foundation-model-agreement")
+    public let template = PathTemplate("POST", "/delete-foundation-model-agreement")
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let body: [String: JSONValue]
@@ -270,16 +267,15 @@ public struct DeleteFoundationModelAgreementOperation: LocalOperation {
 }
 
 /// GET /foundation-model-availability/{modelId}
-public struct GetFoundationModelAvailabilityOperation: LocalOperation {
+public struct GetFoundationModelAvailabilityOperation: TemplatedOperation {
     public let name = "GetFoundationModelAvailability"
-    let template = PathTemplate("GET", "/foundation-model-availability/{modelId}")
+    public let template = PathTemplate("GET", "/foundation-model-availability/{modelId}")
     let store: ModelAccessStore
     /// Whether IAM lets the caller invoke the model (authorizationStatus).
     let isAuthorized: (FrontendCall, String) -> Bool
     public init(store: ModelAccessStore, isAuthorized: @escaping (FrontendCall, String) -> Bool) {
         self.store = store; self.isAuthorized = isAuthorized
     }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let id = call.pathParameters["modelId"] ?? ""
@@ -303,12 +299,11 @@ public struct GetFoundationModelAvailabilityOperation: LocalOperation {
 }
 
 /// POST /use-case-for-model-access {formData: base64} -> 201 {}
-public struct PutUseCaseForModelAccessOperation: LocalOperation {
+public struct PutUseCaseForModelAccessOperation: TemplatedOperation {
     public let name = "PutUseCaseForModelAccess"
-    let template = PathTemplate("POST", "/use-case-for-model-access")
+    public let template = PathTemplate("POST", "/use-case-for-model-access")
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let body: [String: JSONValue]
@@ -332,12 +327,11 @@ public struct PutUseCaseForModelAccessOperation: LocalOperation {
 }
 
 /// GET /use-case-for-model-access -> {formData}
-public struct GetUseCaseForModelAccessOperation: LocalOperation {
+public struct GetUseCaseForModelAccessOperation: TemplatedOperation {
     public let name = "GetUseCaseForModelAccess"
-    let template = PathTemplate("GET", "/use-case-for-model-access")
+    public let template = PathTemplate("GET", "/use-case-for-model-access")
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
         let e = store.state.entry(account: call.callerAccount, region: node.manifest.region)

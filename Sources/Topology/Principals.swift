@@ -379,11 +379,11 @@ struct AuthorizationReader {
             if tag.hasSuffix(":null") { return "null" }
             if tag.hasSuffix(":bool") { return ["true", "yes", "on"].contains(text.lowercased()) ? "true" : "false" }
             if tag.hasSuffix(":int") || tag.hasSuffix(":float"), isJSONNumber(text) { return text }
-            return quoted(text)
+            return jsonQuoted(text)
         case let .sequence(items):
             return "[" + items.map(json).joined(separator: ",") + "]"
         case let .mapping(entries):
-            return "{" + entries.map { quoted($0.key.string ?? "") + ":" + json($0.value) }.joined(separator: ",") + "}"
+            return "{" + entries.map { jsonQuoted($0.key.string ?? "") + ":" + json($0.value) }.joined(separator: ",") + "}"
         }
     }
 
@@ -392,27 +392,6 @@ struct AuthorizationReader {
         if chars.first == "-" { chars = chars.dropFirst() }
         guard let first = chars.first, first.isASCII, first.isNumber else { return false }
         return chars.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-") }
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 
     mutating func policies(_ node: RawYAML?, _ path: String) -> [TopologyPolicy] {

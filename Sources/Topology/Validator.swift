@@ -855,7 +855,7 @@ extension Validator {
             for f in fields where f.key != "id" && f.key != "versions" {
                 if !first { json += "," }
                 first = false
-                json += Self.quoted(f.key) + ":"
+                json += jsonQuoted(f.key) + ":"
                 if let bad = Self.appendJSON(f.value, to: &json) {
                     error("\(itemPath).\(f.key)", at: bad, "cannot be expressed as JSON: \(bad.described)")
                     unsupported = true
@@ -908,21 +908,6 @@ extension Validator {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 
     /// Appends `node` as JSON; returns the first node that has no JSON form (an alias, a non-string key, NaN).
     static func appendJSON(_ node: YNode, to out: inout String) -> YNode? {
@@ -937,7 +922,7 @@ extension Validator {
             case .float:
                 guard let d = node.float, d.isFinite else { return node }
                 out += String(d)
-            default: out += quoted(scalar.string)
+            default: out += jsonQuoted(scalar.string)
             }
         case .sequence(let seq):
             out += "["
@@ -951,7 +936,7 @@ extension Validator {
             for (i, pair) in map.enumerated() {
                 if i > 0 { out += "," }
                 guard case .scalar(let k) = pair.key else { return pair.key }
-                out += quoted(k.string) + ":"
+                out += jsonQuoted(k.string) + ":"
                 if let bad = appendJSON(pair.value, to: &out) { return bad }
             }
             out += "}"
@@ -960,4 +945,26 @@ extension Validator {
         }
         return nil
     }
+}
+
+/// A JSON string literal (shared by the YAML-to-JSON conversions of guardrails and inline policies).
+func jsonQuoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 {
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
 }

@@ -17,13 +17,12 @@ import ModelStandIns
 import NodeRuntime
 import SimCrypto
 
-public struct CustomizationForwardOperation: ForwardingOperation {
+public struct CustomizationForwardOperation: ForwardingOperation, TemplatedOperation {
     public let name: String
-    let template: PathTemplate
+    public let template: PathTemplate
     let action: String
     let resource: (FrontendCall, String) -> String
 
-    public func match(method: String, path: String) -> [String: String]? { template.match(method: method, path: path) }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { (action, resource(call, region)) }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse { BedrockError.internalFailure("forwarded operation").httpResponse(requestId: call.requestId) }
 
@@ -187,14 +186,17 @@ struct PTOperation: LocalOperation {
         }
     }
 
+    /// The path templates, parsed once (match runs for every control-plane call).
+    private static let templates: [Kind: PathTemplate] = [
+        .create: PathTemplate("POST", "/provisioned-model-throughput"),
+        .list: PathTemplate("GET", "/provisioned-model-throughputs"),
+        .get: PathTemplate("GET", "/provisioned-model-throughput/{id}"),
+        .update: PathTemplate("PATCH", "/provisioned-model-throughput/{id}"),
+        .delete: PathTemplate("DELETE", "/provisioned-model-throughput/{id}"),
+    ]
+
     func match(method: String, path: String) -> [String: String]? {
-        switch kind {
-        case .create: PathTemplate("POST", "/provisioned-model-throughput").match(method: method, path: path)
-        case .list: PathTemplate("GET", "/provisioned-model-throughputs").match(method: method, path: path)
-        case .get: PathTemplate("GET", "/provisioned-model-throughput/{id}").match(method: method, path: path)
-        case .update: PathTemplate("PATCH", "/provisioned-model-throughput/{id}").match(method: method, path: path)
-        case .delete: PathTemplate("DELETE", "/provisioned-model-throughput/{id}").match(method: method, path: path)
-        }
+        Self.templates[kind]?.match(method: method, path: path)
     }
 
     func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) {
