@@ -248,6 +248,12 @@ enum TextGenerator {
 
     /// "N tokens" or "N words" in the prompt (N from 1 to 8,192), the first one found.
     static func requestedLength(_ prompt: String) -> Int? {
+        if let fast = prompt.utf8.withContiguousStorageIfAvailable({ asciiRequestedLength($0) }), let answer = fast { return answer }
+        return unicodeRequestedLength(prompt)
+    }
+
+    /// The definition: words are runs of letters and numbers (Unicode properties).
+    static func unicodeRequestedLength(_ prompt: String) -> Int? {
         let words = prompt.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         for (i, w) in words.enumerated() where i + 1 < words.count {
             guard let n = Int(w), n >= 1, n <= 8192 else { continue }
@@ -255,6 +261,45 @@ enum TextGenerator {
             if unit == "tokens" || unit == "token" || unit == "words" || unit == "word" { return n }
         }
         return nil
+    }
+
+    /// `requestedLength` over an ASCII prompt without Character/Unicode-property work (the hot path of every text
+    /// invocation); `.none` when the prompt is not ASCII, so the general path decides.
+    static func asciiRequestedLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int?? {
+        @inline(__always) func isAlnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || ((b | 0x20) >= 97 && (b | 0x20) <= 122) }
+        var i = 0
+        let n = bytes.count
+        var pending: Int?   // the number of the previous word, when it was one in range
+        while i < n {
+            let b = bytes[i]
+            if b >= 0x80 { return .none }
+            guard isAlnum(b) else { i += 1; continue }
+            let start = i
+            var allDigits = true
+            while i < n, isAlnum(bytes[i]) { if bytes[i] > 57 { allDigits = false }; i += 1 }
+            if i < n, bytes[i] >= 0x80 { return .none }
+            let len = i - start
+            if let number = pending {
+                // "token", "tokens", "word", "words", case-insensitively.
+                func word(_ w: StaticString) -> Bool {
+                    guard w.utf8CodeUnitCount == len else { return false }
+                    for k in 0..<len where bytes[start + k] | 0x20 != w.utf8Start[k] { return false }
+                    return true
+                }
+                if word("tokens") || word("token") || word("words") || word("word") {
+                    // Finish the ASCII check so a non-ASCII prompt still takes the general path.
+                    for j in i..<n where bytes[j] >= 0x80 { return .none }
+                    return .some(number)
+                }
+            }
+            pending = nil
+            if allDigits {
+                var v = 0
+                for k in start..<i { v = v * 10 + Int(bytes[k] - 48); if v > 8192 { break } }
+                if v >= 1 && v <= 8192 { pending = v }
+            }
+        }
+        return .some(nil)
     }
 
     /// A template split once into literal text and `{NAME}` slots.

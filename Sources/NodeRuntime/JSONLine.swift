@@ -58,6 +58,29 @@ public struct JSONLine {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// `appendQuoted` for UTF-8 bytes received from elsewhere (a node's trace batch): ASCII without escapes is
+    /// copied as is; anything else goes through String, which repairs invalid UTF-8, so the line stays valid JSON.
+    public static func appendQuoted(bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        for b in bytes where b < 32 || b == 34 || b == 92 || b >= 0x80 {
+            appendQuoted(String(decoding: bytes, as: UTF8.self), to: &out)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Decimal digits of `v`, without going through String.
+    public static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
+        if v < 10 { out.append(48 + UInt8(v)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var n = 0
+            var x = v
+            while x > 0 { buf[n] = 48 + UInt8(x % 10); x /= 10; n += 1 }
+            for i in stride(from: n - 1, through: 0, by: -1) { out.append(buf[i]) }
+        }
+    }
+
     public static func quoted(_ s: String) -> String {
         var out: [UInt8] = []
         appendQuoted(s, to: &out)

@@ -218,10 +218,6 @@ public final class Node {
     /// `settings.trace` in the run manifest: "full" (default) or "off" (benchmarks measuring the bare path).
     private lazy var tracingEnabled: Bool = manifest.settings["trace"] != "off"
 
-    /// Records wait here unencoded: JSON encoding happens when the batch is flushed (after the iteration's sends),
-    /// off the request's critical path.
-    private var pendingRecords: [TraceRecord] = []
-
     public func trace(_ record: TraceRecord) {
         guard tracingEnabled || record.event == .start || record.event == .stop else { return }
         var r = record
@@ -229,24 +225,15 @@ public final class Node {
         if r.monoNs == 0 { r.monoNs = SimClock.monotonicNanoseconds() }
         if r.wallMs == 0 { r.wallMs = SimClock.unixMilliseconds() }
         if let sink = localTraceSink { sink(encoder.encode(r)); return }
-        if pendingRecords.isEmpty && traceBatch.isEmpty { traceFlushDueNs = r.monoNs + Node.traceFlushIntervalNs }
-        pendingRecords.append(r)
-        if pendingRecords.count >= 1024 { encodePending() }
+        // Binary on the wire (TraceWire): appending a record only copies bytes; the collector renders JSON.
+        if traceBatch.isEmpty { traceFlushDueNs = r.monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
+        TraceWire.append(r, to: &traceBatch)
         if traceBatch.count > 256 * 1024 { flushTrace() }
     }
 
-    private func encodePending() {
-        for r in pendingRecords {
-            traceBatch.append(contentsOf: encoder.encode(r))
-            traceBatch.append(10)
-        }
-        pendingRecords.removeAll(keepingCapacity: true)
-    }
-
-    private var hasPendingTrace: Bool { !pendingRecords.isEmpty || !traceBatch.isEmpty }
+    private var hasPendingTrace: Bool { !traceBatch.isEmpty }
 
     private func flushTrace() {
-        encodePending()
         guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(keepingCapacity: true); return }
         do { try s.send([traceBatch]) } catch { traceDropped += 1 }
         traceBatch.removeAll(keepingCapacity: true)
@@ -438,7 +425,8 @@ public final class Node {
                 default:
                     let (socket, handler) = extraSockets[kinds[i] - 20_000]
                     var budget = 10_000
-                    while budget > 0, let m = try? socket.receive(dontWait: true) { handler(m); budget -= 1 }
+                    // With metadata: a role such as the collector needs the CURVE-authenticated sender (User-Id).
+                    while budget > 0, let m = try? socket.receive(dontWait: true, wantMetadata: true) { handler(m); budget -= 1 }
                 }
             }
             let now = SimClock.monotonicNanoseconds()

@@ -29,43 +29,221 @@ public struct TraceRecord: Sendable {
     public init(event: Event) { self.event = event }
 }
 
-/// Encodes records for one node; the collector appends them verbatim.
-public struct TraceEncoder {
+/// Who wrote a record: the fields the collector adds to every line of that node.
+public struct TraceIdentity: Sendable {
     public let node: String
     public let role: String
     public let account: String
     public let accountKind: String
+    /// `,"node":…,"role":…,"account":…,"accountKind":…` as every line of this writer carries it.
+    let renderedFields: [UInt8]
+    public init(node: String, role: String, account: String, accountKind: String) {
+        self.node = node; self.role = role; self.account = account; self.accountKind = accountKind
+        var f: [UInt8] = []
+        for (k, v) in [("node", node), ("role", role), ("account", account), ("accountKind", accountKind)] {
+            f.append(contentsOf: Array(",\"\(k)\":".utf8)); JSONLine.appendQuoted(v, to: &f)
+        }
+        renderedFields = f
+    }
+}
+
+/// The journal on the wire between a node and the collector: a compact binary batch (length-prefixed fields, no
+/// escaping, no number formatting), so the hot path of every hop only copies bytes. The collector renders each
+/// record as the trace.jsonl line, adding the writer's identity (from the CURVE-authenticated peer, never from the
+/// batch itself) and the human-readable timestamp.
+///
+/// Batch: magic 0xB7, version 1, then records. Record: u8 event, u64 wallMs, u64 monoNs, u64 lamport, u32 bytes,
+/// nine u16-length strings (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent, decision,
+/// reason), u8 count + layer strings, u8 count + detail key/value strings. Integers are little-endian.
+public enum TraceWire {
+    public static let magic: UInt8 = 0xB7
+    public static let version: UInt8 = 1
+    static let events: [TraceRecord.Event] = [.send, .recv, .decision, .refused, .rejected, .error, .start, .stop, .link]
+
+    public static func beginBatch(_ out: inout [UInt8]) { out.append(magic); out.append(version) }
+
+    @inline(__always) static func u64(_ v: UInt64, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    @inline(__always) static func string(_ s: String, _ out: inout [UInt8]) {
+        let n = min(s.utf8.count, Int(UInt16.max))
+        out.append(UInt8(truncatingIfNeeded: n)); out.append(UInt8(truncatingIfNeeded: n >> 8))
+        if n == s.utf8.count { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: s.utf8.prefix(n)) }
+    }
+
+    public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
+        out.append(UInt8(events.firstIndex(of: r.event) ?? 0))
+        u64(r.wallMs, &out); u64(r.monoNs, &out); u64(r.lamport, &out)
+        let b = UInt32(clamping: r.bytes)
+        withUnsafeBytes(of: b.littleEndian) { out.append(contentsOf: $0) }
+        string(r.messageType, &out); string(r.peer, &out); string(r.peerAccount, &out)
+        string(r.messageId, &out); string(r.requestId, &out); string(r.inReplyTo, &out)
+        string(r.traceparent, &out); string(r.decision, &out); string(r.reason, &out)
+        out.append(UInt8(min(r.layers.count, 255)))
+        for l in r.layers.prefix(255) { string(l, &out) }
+        out.append(UInt8(min(r.details.count, 255)))
+        for (k, v) in r.details.prefix(255) { string(k, &out); string(v, &out) }
+    }
+
+    public struct MalformedBatch: Error, CustomStringConvertible {
+        public let offset: Int
+        public let problem: String
+        public var description: String { "malformed trace batch at byte \(offset): \(problem)" }
+    }
+
+    /// Renders every record of `batch` as one JSON line (newline-terminated) onto `out`; returns how many.
+    /// Lines rendered before a malformed record stay in `out`; the error says where the batch went wrong.
+    public static func render(batch: [UInt8], as who: TraceIdentity, into out: inout [UInt8],
+                              cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) -> Int {
+        try batch.withUnsafeBufferPointer { (buf) throws(MalformedBatch) -> Int in
+            guard buf.count >= 2, buf[0] == magic else { throw MalformedBatch(offset: 0, problem: "not a trace batch") }
+            guard buf[1] == version else { throw MalformedBatch(offset: 1, problem: "unsupported version \(buf[1])") }
+            var r = Reader(buf: buf, offset: 2)
+            var count = 0
+            while r.offset < buf.count {
+                let lineStart = out.count
+                do throws(MalformedBatch) {
+                    try renderRecord(&r, who, &out, &cache)
+                } catch {
+                    out.removeSubrange(lineStart...)
+                    throw error
+                }
+                out.append(10)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    struct Reader {
+        let buf: UnsafeBufferPointer<UInt8>
+        var offset: Int
+        mutating func need(_ n: Int, _ what: StaticString) throws(MalformedBatch) {
+            guard buf.count - offset >= n else { throw MalformedBatch(offset: offset, problem: "truncated \(what)") }
+        }
+        mutating func u8(_ what: StaticString) throws(MalformedBatch) -> UInt8 {
+            try need(1, what); defer { offset += 1 }; return buf[offset]
+        }
+        mutating func uint(_ width: Int, _ what: StaticString) throws(MalformedBatch) -> UInt64 {
+            try need(width, what)
+            var v: UInt64 = 0
+            for i in 0..<width { v |= UInt64(buf[offset + i]) << (8 * UInt64(i)) }
+            offset += width
+            return v
+        }
+        mutating func string(_ what: StaticString) throws(MalformedBatch) -> UnsafeBufferPointer<UInt8> {
+            let n = Int(try uint(2, what))
+            try need(n, what)
+            defer { offset += n }
+            return UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)])
+        }
+    }
+
+    static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: inout [UInt8],
+                             _ cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) {
+        let e = Int(try r.u8("event"))
+        guard e < events.count else { throw MalformedBatch(offset: r.offset - 1, problem: "unknown event \(e)") }
+        let wall = try r.uint(8, "wallMs"), mono = try r.uint(8, "monoNs"), lamport = try r.uint(8, "lamport")
+        let bytes = try r.uint(4, "bytes")
+        let type = try r.string("type"), peer = try r.string("peer"), peerAccount = try r.string("peerAccount")
+        let messageId = try r.string("messageId"), requestId = try r.string("requestId"), inReplyTo = try r.string("inReplyTo")
+        let traceparent = try r.string("traceparent"), decision = try r.string("decision"), reason = try r.string("reason")
+        // Field order is the trace.jsonl schema (docs/architecture.md); keys are pre-encoded with their punctuation.
+        out.append(contentsOf: Keys.ts)
+        appendTimestamp(wall, &out, &cache)
+        out.append(contentsOf: Keys.wallMs); JSONLine.appendDecimal(wall, to: &out)
+        out.append(contentsOf: Keys.monoNs); JSONLine.appendDecimal(mono, to: &out)
+        out.append(contentsOf: who.renderedFields)
+        out.append(contentsOf: Keys.events[e])
+        field(Keys.type, type, &out)
+        field(Keys.peer, peer, &out)
+        field(Keys.peerAccount, peerAccount, &out)
+        if peerAccount.count > 0 {
+            out.append(contentsOf: peerAccount.elementsEqual(who.account.utf8) ? Keys.crossesFalse : Keys.crossesTrue)
+        }
+        field(Keys.messageId, messageId, &out)
+        field(Keys.requestId, requestId, &out)
+        field(Keys.inReplyTo, inReplyTo, &out)
+        field(Keys.traceparent, traceparent, &out)
+        if bytes > 0 { out.append(contentsOf: Keys.bytes); JSONLine.appendDecimal(bytes, to: &out) }
+        let layerCount = Int(try r.u8("layers"))
+        if layerCount > 0 {
+            out.append(contentsOf: Keys.layers)
+            for i in 0..<layerCount {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONLine.appendQuoted(bytes: try r.string("layer"), to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        field(Keys.decision, decision, &out)
+        field(Keys.reason, reason, &out)
+        if lamport > 0 { out.append(contentsOf: Keys.lamport); JSONLine.appendDecimal(lamport, to: &out) }
+        let detailCount = Int(try r.u8("details"))
+        for _ in 0..<detailCount {
+            let k = try r.string("detail key"), v = try r.string("detail value")
+            out.append(UInt8(ascii: ","))
+            JSONLine.appendQuoted(bytes: k, to: &out); out.append(UInt8(ascii: ":"))
+            JSONLine.appendQuoted(bytes: v, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    @inline(__always) static func field(_ key: [UInt8], _ v: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+        guard v.count > 0 else { return }
+        out.append(contentsOf: key)
+        JSONLine.appendQuoted(bytes: v, to: &out)
+    }
+
+    /// `"2026-11-27T01:02:03.456Z"`, the second's prefix cached.
+    static func appendTimestamp(_ wallMs: UInt64, _ out: inout [UInt8], _ cache: inout (second: UInt64, prefix: String)) {
+        let second = wallMs / 1000
+        if cache.second != second || cache.prefix.isEmpty {
+            let full = SimClock.iso8601(unixMs: second * 1000, fractional: false)
+            cache = (second, String(full.dropLast()))   // without the trailing Z
+        }
+        let ms = Int(wallMs % 1000)
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: cache.prefix.utf8)
+        out.append(UInt8(ascii: "."))
+        out.append(48 + UInt8(ms / 100)); out.append(48 + UInt8(ms / 10 % 10)); out.append(48 + UInt8(ms % 10))
+        out.append(UInt8(ascii: "Z")); out.append(UInt8(ascii: "\""))
+    }
+
+    enum Keys {
+        static func k(_ name: String, comma: Bool = true) -> [UInt8] { Array(((comma ? "," : "") + "\"\(name)\":").utf8) }
+        static let ts = Array("{\"ts\":".utf8)
+        static let wallMs = k("wallMs"), monoNs = k("monoNs"), type = k("type"), peer = k("peer"), peerAccount = k("peerAccount")
+        static let messageId = k("messageId"), requestId = k("requestId"), inReplyTo = k("inReplyTo")
+        static let traceparent = k("traceparent"), bytes = k("bytes"), decision = k("decision"), reason = k("reason")
+        static let lamport = k("lamport")
+        static let layers = Array(",\"layers\":[".utf8)
+        static let crossesTrue = Array(",\"crossesAccountBoundary\":true".utf8)
+        static let crossesFalse = Array(",\"crossesAccountBoundary\":false".utf8)
+        static let events: [[UInt8]] = TraceWire.events.map { Array(",\"event\":\"\($0.rawValue)\"".utf8) }
+    }
+}
+
+/// Encodes records for one node as trace.jsonl lines (the collector's own records, and tests).
+public struct TraceEncoder {
+    public let identity: TraceIdentity
     private var secondCache: (second: UInt64, prefix: String) = (0, "")
 
     public init(node: String, role: String, account: String, accountKind: String) {
-        self.node = node; self.role = role; self.account = account; self.accountKind = accountKind
+        identity = TraceIdentity(node: node, role: role, account: account, accountKind: accountKind)
     }
 
     public mutating func encode(_ r: TraceRecord) -> [UInt8] {
-        let wall = r.wallMs != 0 ? r.wallMs : SimClock.unixMilliseconds()
-        var j = JSONLine()
-        j.string("ts", SimClock.iso8601Fast(unixMs: wall, cache: &secondCache))
-        j.uint("wallMs", wall)
-        j.uint("monoNs", r.monoNs != 0 ? r.monoNs : SimClock.monotonicNanoseconds())
-        j.string("node", node)
-        j.string("role", role)
-        j.string("account", account)
-        j.string("accountKind", accountKind)
-        j.string("event", r.event.rawValue)
-        j.stringIfPresent("type", r.messageType)
-        j.stringIfPresent("peer", r.peer)
-        j.stringIfPresent("peerAccount", r.peerAccount)
-        if !r.peerAccount.isEmpty { j.bool("crossesAccountBoundary", r.peerAccount != account) }
-        j.stringIfPresent("messageId", r.messageId)
-        j.stringIfPresent("requestId", r.requestId)
-        j.stringIfPresent("inReplyTo", r.inReplyTo)
-        j.stringIfPresent("traceparent", r.traceparent)
-        if r.bytes > 0 { j.int("bytes", r.bytes) }
-        if !r.layers.isEmpty { j.strings("layers", r.layers) }
-        j.stringIfPresent("decision", r.decision)
-        j.stringIfPresent("reason", r.reason)
-        if r.lamport > 0 { j.uint("lamport", r.lamport) }
-        for (k, v) in r.details { j.string(k, v) }
-        return j.finish()
+        var r = r
+        if r.wallMs == 0 { r.wallMs = SimClock.unixMilliseconds() }
+        if r.monoNs == 0 { r.monoNs = SimClock.monotonicNanoseconds() }
+        var batch: [UInt8] = []
+        TraceWire.beginBatch(&batch)
+        TraceWire.append(r, to: &batch)
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        _ = try? TraceWire.render(batch: batch, as: identity, into: &out, cache: &secondCache)
+        if out.last == 10 { out.removeLast() }
+        return out
     }
 }

@@ -9,25 +9,52 @@ import NodeRuntime
 public final class CollectorRole: NodeRole {
     private let fd: Int32
     private var lines = 0
+    private var rejectedBatches = 0
+    private var identities: [String: TraceIdentity] = [:]
+    private var secondCache: (second: UInt64, prefix: String) = (0, "")
+    private var out: [UInt8] = []
 
     public init(node: Node) throws {
         let path = node.manifest.runDirectory + "/trace.jsonl"
         guard let fd = POSIX.openAppend(path) else { throw NodeStartupError("cannot open \(path)") }
         self.fd = fd
-        let write: ([UInt8]) -> Void = { bytes in POSIX.writeAll(fd, bytes) }
-        node.localTraceSink = { line in write(line + [10]) }
+        for n in node.manifest.nodes {
+            identities[n.name] = TraceIdentity(node: n.name, role: n.role, account: n.accountId,
+                                               accountKind: node.manifest.account(id: n.accountId)?.kind ?? "")
+        }
+        node.localTraceSink = { line in POSIX.writeAll(fd, line + [10]) }
         node.admitAllNodes(domain: "trace")
         guard let endpoint = node.me.serviceEndpoint else { throw NodeStartupError("trace-collector needs a service port") }
         // The node's service socket is not used; the collector binds a PULL socket on the service port instead.
-        try node.bindExtraServer(type: .pull, endpoint: endpoint, zapDomain: "trace") { [weak self] message in
-            guard let self else { return }
-            for frame in message.frames where !frame.isEmpty {
-                var batch = frame
-                if batch.last != 10 { batch.append(10) }
-                self.lines += 1
-                write(batch)
-            }
+        try node.bindExtraServer(type: .pull, endpoint: endpoint, zapDomain: "trace") { [weak self, weak node] message in
+            guard let self, let node else { return }
+            for frame in message.frames where !frame.isEmpty { self.append(frame, from: message.userId, node: node) }
         }
+    }
+
+    /// Renders one node's binary batch (TraceWire) as trace.jsonl lines. The writer is the CURVE-authenticated peer,
+    /// so a node cannot journal in another node's name; a malformed batch keeps the lines before the damage and
+    /// gets a `rejected` record of its own.
+    private func append(_ batch: [UInt8], from peer: String?, node: Node) {
+        guard let peer, let who = identities[peer] else {
+            reject(peer ?? "unknown", "the sender is not a node of this run", node: node)
+            return
+        }
+        out.removeAll(keepingCapacity: true)
+        do {
+            lines += try TraceWire.render(batch: batch, as: who, into: &out, cache: &secondCache)
+        } catch {
+            reject(peer, error.description, node: node)
+        }
+        if !out.isEmpty { POSIX.writeAll(fd, out) }
+    }
+
+    private func reject(_ peer: String, _ reason: String, node: Node) {
+        rejectedBatches += 1
+        var r = TraceRecord(event: .rejected)
+        r.peer = peer; r.peerAccount = node.peerAccount(peer); r.decision = "reject"; r.reason = reason
+        node.trace(r)
+        node.log("rejected a trace batch from \(peer): \(reason)")
     }
 
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {}
@@ -36,7 +63,7 @@ public final class CollectorRole: NodeRole {
         switch request.command {
         case "flush":
             fsync(fd)
-            node.replyControl(request, json: ["batches": lines])
+            node.replyControl(request, json: ["lines": lines, "rejectedBatches": rejectedBatches])
         default:
             node.replyControl(request, json: ["error": "unknown command"])
         }

@@ -21,4 +21,22 @@ struct RequestedLengthTests {
         #expect(TextGenerator.requestedLength("version 3 of the API") == nil)
         #expect(TextGenerator.requestedLength("99999 tokens") == nil)
     }
+
+    /// The ASCII fast path decides exactly as the Unicode definition on every ASCII prompt.
+    @Test func asciiFastPathAgreesWithTheDefinition() {
+        let pieces = ["300", "words", "Tokens", "token", "WORD", "0", "8192", "8193", "007", "12abc", "abc12", "the",
+                      "99999999999999999999999", "-", " ", ", ", ".", "\n", "5", "tokens.", "x"]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...8, using: &g) {
+                s += pieces.randomElement(using: &g)!
+                if Bool.random(using: &g) { s += " " }
+            }
+            #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
+        }
+        // Non-ASCII prompts take the general path.
+        #expect(TextGenerator.requestedLength("écris 40 mots, 30 words") == 30)
+        #expect(TextGenerator.requestedLength("٣ tokens then 7 tokens") == 7)
+    }
 }

@@ -1,0 +1,106 @@
+// The journal's wire form (binary batches from nodes, rendered to trace.jsonl lines by the collector).
+import Foundation
+import NodeRuntime
+import Testing
+
+@Suite("Trace wire format")
+struct TraceWireTests {
+    static let who = TraceIdentity(node: "vpce-a", role: "privatelink-endpoint", account: "111111111111", accountKind: "customer")
+
+    static func record() -> TraceRecord {
+        var r = TraceRecord(event: .send)
+        r.messageType = "invoke-request"; r.peer = "runtime-frontend"; r.peerAccount = "999999999999"
+        r.messageId = "m-1"; r.requestId = "req-1"; r.inReplyTo = "m-0"
+        r.traceparent = "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"; r.bytes = 1058
+        r.layers = ["curve", "e2e-aes-256-gcm"]; r.decision = "forward"; r.reason = "quote \" backslash \\ newline \n é"
+        r.lamport = 42; r.details = [("vpceId", "vpce-1"), ("gate", "vpce-policy")]
+        r.monoNs = 123_456_789; r.wallMs = 1_795_740_168_815
+        return r
+    }
+
+    static func render(_ batch: [UInt8]) throws -> (lines: [[String: Any]], count: Int) {
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        let n = try TraceWire.render(batch: batch, as: who, into: &out, cache: &cache)
+        let lines = out.split(separator: 10).map { try! JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+        return (lines, n)
+    }
+
+    @Test func aRecordRendersAsTheTraceLineSchema() throws {
+        var batch: [UInt8] = []
+        TraceWire.beginBatch(&batch)
+        TraceWire.append(Self.record(), to: &batch)
+        let (lines, n) = try Self.render(batch)
+        #expect(n == 1 && lines.count == 1)
+        let j = lines[0]
+        #expect(j["ts"] as? String == "2026-11-27T00:42:48.815Z")
+        #expect((j["wallMs"] as? NSNumber)?.uint64Value == 1_795_740_168_815)
+        #expect((j["monoNs"] as? NSNumber)?.uint64Value == 123_456_789)
+        #expect(j["node"] as? String == "vpce-a" && j["role"] as? String == "privatelink-endpoint")
+        #expect(j["account"] as? String == "111111111111" && j["accountKind"] as? String == "customer")
+        #expect(j["event"] as? String == "send" && j["type"] as? String == "invoke-request")
+        #expect(j["peer"] as? String == "runtime-frontend" && j["peerAccount"] as? String == "999999999999")
+        #expect(j["crossesAccountBoundary"] as? Bool == true)
+        #expect(j["messageId"] as? String == "m-1" && j["requestId"] as? String == "req-1" && j["inReplyTo"] as? String == "m-0")
+        #expect((j["bytes"] as? NSNumber)?.intValue == 1058 && (j["lamport"] as? NSNumber)?.intValue == 42)
+        #expect(j["layers"] as? [String] == ["curve", "e2e-aes-256-gcm"])
+        #expect(j["reason"] as? String == "quote \" backslash \\ newline \n é")
+        #expect(j["vpceId"] as? String == "vpce-1" && j["gate"] as? String == "vpce-policy")
+        // The encoder the collector uses for its own records gives the same line.
+        var enc = TraceEncoder(node: "vpce-a", role: "privatelink-endpoint", account: "111111111111", accountKind: "customer")
+        var batch2: [UInt8] = []
+        TraceWire.beginBatch(&batch2)
+        TraceWire.append(Self.record(), to: &batch2)
+        var rendered: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        _ = try TraceWire.render(batch: batch2, as: Self.who, into: &rendered, cache: &cache)
+        #expect(enc.encode(Self.record()) + [10] == rendered)
+    }
+
+    @Test func emptyFieldsAreLeftOutAndSameAccountIsNotACrossing() throws {
+        var r = TraceRecord(event: .recv)
+        r.peer = "client-a"; r.peerAccount = "111111111111"; r.monoNs = 1; r.wallMs = 1
+        var batch: [UInt8] = []
+        TraceWire.beginBatch(&batch)
+        TraceWire.append(r, to: &batch)
+        let j = try Self.render(batch).lines[0]
+        #expect(j["crossesAccountBoundary"] as? Bool == false)
+        for k in ["type", "messageId", "requestId", "traceparent", "bytes", "layers", "decision", "reason"] { #expect(j[k] == nil, "\(k)") }
+    }
+
+    @Test func aMalformedBatchKeepsTheLinesBeforeTheDamageAndSaysWhere() {
+        var batch: [UInt8] = []
+        TraceWire.beginBatch(&batch)
+        TraceWire.append(Self.record(), to: &batch)
+        let firstEnd = batch.count
+        TraceWire.append(Self.record(), to: &batch)
+        let truncated = Array(batch[0..<(firstEnd + 40)])
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        #expect(throws: TraceWire.MalformedBatch.self) { try TraceWire.render(batch: truncated, as: Self.who, into: &out, cache: &cache) }
+        #expect(out.split(separator: 10).count == 1, "the complete first record is kept")
+        do { _ = try TraceWire.render(batch: truncated, as: Self.who, into: &out, cache: &cache) } catch {
+            #expect(error.offset >= firstEnd && error.description.contains("truncated"))
+        }
+        out.removeAll()
+        #expect(throws: TraceWire.MalformedBatch.self) { try TraceWire.render(batch: [0x7B, 0x22], as: Self.who, into: &out, cache: &cache) }
+        var badEvent: [UInt8] = []
+        TraceWire.beginBatch(&badEvent)
+        badEvent.append(200)
+        #expect(throws: TraceWire.MalformedBatch.self) { try TraceWire.render(batch: badEvent, as: Self.who, into: &out, cache: &cache) }
+        #expect(out.isEmpty)
+    }
+
+    @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
+        var batch: [UInt8] = []
+        TraceWire.beginBatch(&batch)
+        var r = Self.record()
+        r.details = []
+        TraceWire.append(r, to: &batch)
+        // Corrupt the 'é' (C3 A9) of the reason into an invalid UTF-8 sequence.
+        let i = try #require(batch.lastIndex(of: 0xA9))
+        batch[i] = 0xFF
+        let j = try Self.render(batch).lines[0]
+        #expect((j["reason"] as? String)?.hasPrefix("quote") == true)
+    }
+}
