@@ -22,9 +22,9 @@ public struct ByteWriter: Sendable {
     public mutating func raw(_ b: some Collection<UInt8>) { bytes.append(contentsOf: b) }
     /// A string of at most 65,535 UTF-8 bytes, length-prefixed. Longer strings are a programming error.
     public mutating func string(_ s: String) {
-        let utf8 = Array(s.utf8)
-        precondition(utf8.count <= Int(UInt16.max), "wire strings are limited to 65535 bytes")
-        u16(UInt16(utf8.count)); raw(utf8)
+        let n = s.utf8.count
+        precondition(n <= Int(UInt16.max), "wire strings are limited to 65535 bytes")
+        u16(UInt16(n)); bytes.append(contentsOf: s.utf8)
     }
     public mutating func blob32(_ b: [UInt8]) { u32(UInt32(b.count)); raw(b) }
 }
@@ -36,41 +36,43 @@ public struct ByteReader {
     public var remaining: Int { bytes.count - offset }
     public var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func need(_ n: Int, _ field: String) throws(WireFormatError) {
+    mutating func need(_ n: Int, _ field: @autoclosure () -> String) throws(WireFormatError) {
         guard n >= 0, remaining >= n else {
-            throw WireFormatError(field: field, problem: "needs \(n) bytes at offset \(offset), only \(remaining) left")
+            throw WireFormatError(field: field(), problem: "needs \(n) bytes at offset \(offset), only \(remaining) left")
         }
     }
-    public mutating func u8(_ field: String) throws(WireFormatError) -> UInt8 {
-        try need(1, field); defer { offset += 1 }; return bytes[offset]
+    public mutating func u8(_ field: @autoclosure () -> String) throws(WireFormatError) -> UInt8 {
+        try need(1, field()); defer { offset += 1 }; return bytes[offset]
     }
-    public mutating func u16(_ field: String) throws(WireFormatError) -> UInt16 {
-        try need(2, field); defer { offset += 2 }
+    public mutating func u16(_ field: @autoclosure () -> String) throws(WireFormatError) -> UInt16 {
+        try need(2, field()); defer { offset += 2 }
         return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
     }
-    public mutating func u32(_ field: String) throws(WireFormatError) -> UInt32 {
-        try need(4, field); defer { offset += 4 }
+    public mutating func u32(_ field: @autoclosure () -> String) throws(WireFormatError) -> UInt32 {
+        try need(4, field()); defer { offset += 4 }
         return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
             | UInt32(bytes[offset + 3])
     }
-    public mutating func u64(_ field: String) throws(WireFormatError) -> UInt64 {
-        let hi = try u32(field); let lo = try u32(field); return UInt64(hi) << 32 | UInt64(lo)
+    public mutating func u64(_ field: @autoclosure () -> String) throws(WireFormatError) -> UInt64 {
+        let hi = try u32(field()); let lo = try u32(field()); return UInt64(hi) << 32 | UInt64(lo)
     }
-    public mutating func raw(_ n: Int, _ field: String) throws(WireFormatError) -> [UInt8] {
-        try need(n, field); defer { offset += n }; return Array(bytes[offset..<offset + n])
+    public mutating func raw(_ n: Int, _ field: @autoclosure () -> String) throws(WireFormatError) -> [UInt8] {
+        try need(n, field()); defer { offset += n }; return Array(bytes[offset..<offset + n])
     }
-    public mutating func string(_ field: String, max: Int = 4096) throws(WireFormatError) -> String {
-        let n = Int(try u16(field))
-        guard n <= max else { throw WireFormatError(field: field, problem: "length \(n) exceeds limit \(max)") }
-        let b = try raw(n, field)
-        guard let s = String(validating: b, as: UTF8.self) else {
-            throw WireFormatError(field: field, problem: "is not valid UTF-8")
-        }
+    /// Validated straight from the frame's bytes (no intermediate array).
+    public mutating func string(_ field: @autoclosure () -> String, max: Int = 4096) throws(WireFormatError) -> String {
+        let n = Int(try u16(field()))
+        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
+        try need(n, field())
+        let start = offset
+        let s = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), as: UTF8.self) }
+        guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
+        offset += n
         return s
     }
-    public mutating func blob32(_ field: String, max: Int) throws(WireFormatError) -> [UInt8] {
-        let n = Int(try u32(field))
-        guard n <= max else { throw WireFormatError(field: field, problem: "length \(n) exceeds limit \(max)") }
-        return try raw(n, field)
+    public mutating func blob32(_ field: @autoclosure () -> String, max: Int) throws(WireFormatError) -> [UInt8] {
+        let n = Int(try u32(field()))
+        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
+        return try raw(n, field())
     }
 }

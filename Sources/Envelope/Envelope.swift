@@ -104,6 +104,17 @@ public struct Envelope: Sendable {
     /// The routing header bytes: exactly what the end-to-end seal authenticates.
     public var routingHeader: [UInt8] {
         var w = ByteWriter(capacity: 256)
+        writeRoutingHeader(&w)
+        return w.bytes
+    }
+
+    /// Sorted pairs; no sorting work for the common zero or one entry.
+    static func ordered(_ d: [String: String]) -> [(key: String, value: String)] {
+        if d.count <= 1 { return d.map { ($0.key, $0.value) } }
+        return Array(d.sorted(by: { $0.key < $1.key }).prefix(EnvelopeLimits.maxStamps))
+    }
+
+    func writeRoutingHeader(_ w: inout ByteWriter) {
         w.raw(Envelope.magic)
         w.u8(Envelope.version)
         w.u8(type.rawValue)
@@ -116,18 +127,15 @@ public struct Envelope: Sendable {
         w.string(source.node); w.string(source.account)
         w.string(destination.node); w.string(destination.account)
         w.u8(UInt8(min(claims.count, EnvelopeLimits.maxStamps)))
-        for (k, v) in claims.sorted(by: { $0.key < $1.key }).prefix(EnvelopeLimits.maxStamps) { w.string(k); w.string(v) }
-        return w.bytes
+        for (k, v) in Envelope.ordered(claims) { w.string(k); w.string(v) }
     }
 
     public func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 320 + body.count)
-        w.raw(routingHeader)
+        writeRoutingHeader(&w)
         w.u64(lamport)
         w.u8(UInt8(min(stamps.count, EnvelopeLimits.maxStamps)))
-        for (k, v) in stamps.sorted(by: { $0.key < $1.key }).prefix(EnvelopeLimits.maxStamps) {
-            w.string(k); w.string(v)
-        }
+        for (k, v) in Envelope.ordered(stamps) { w.string(k); w.string(v) }
         w.blob32(body)
         return w.bytes
     }

@@ -2,6 +2,19 @@
 // runtime API carries (method, path such as /model/{modelId}/invoke, query, headers, body), so SigV4 signing and
 // AWS SDK clients fit without a redesign.
 
+extension String {
+    /// HTTP field names compare case-insensitively (RFC 9110), and they are ASCII tokens: compare bytes, folding
+    /// ASCII letters, without allocating lowercased copies on every lookup.
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            guard x | 0x20 == y | 0x20, (x | 0x20) >= 97, (x | 0x20) <= 122 else { return false }
+        }
+        return true
+    }
+}
+
 public struct HTTPHeader: Sendable, Equatable {
     public var name: String
     public var value: String
@@ -21,13 +34,11 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
+        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        let lower = name.lowercased()
-        headers.removeAll { $0.name.lowercased() == lower }
+        headers.removeAll { $0.name.equalsIgnoringASCIICase(name) }
         headers.append(HTTPHeader(name, value))
     }
 
@@ -71,8 +82,7 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
+        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     public func encode() -> [UInt8] {

@@ -62,13 +62,19 @@ public struct RequestContext: Sendable {
     /// Time keys (aws:CurrentTime, aws:EpochTime) are not invented: give them.
     public init(action: String, resource: String, resourceAccount: String? = nil,
                 principal: PrincipalInfo, context: [String: ContextValue] = [:]) {
+        self.init(action: action, resource: resource, resourceAccount: resourceAccount, prepared: PreparedPrincipal(principal), context: context)
+    }
+
+    /// The same, for a principal whose derived keys were computed once (a front end keeps one per principal).
+    public init(action: String, resource: String, resourceAccount: String? = nil,
+                prepared: PreparedPrincipal, context: [String: ContextValue] = [:]) {
         self.action = action
         self.resource = resource
         self.resourceAccount = resourceAccount
-        self.principal = principal
+        self.principal = prepared.info
         self.context = context
-        actionLower = action.lowercased()
-        caller = CallerIdentity(principal)
+        actionLower = asciiLowercased(action)
+        caller = prepared.caller
 
         var owner = resourceAccount
         if owner == nil {
@@ -78,6 +84,24 @@ public struct RequestContext: Sendable {
         if owner?.isEmpty == true { owner = nil }
         owningAccount = owner
 
+        var values = prepared.derived
+        values.reserveCapacity(values.count + context.count + 1)
+        if let owner { values["aws:resourceaccount"] = .single(owner) }
+        for (k, v) in context { values[asciiLowercased(k)] = v }
+        resolved = ResolvedContext(values: values)
+    }
+}
+
+/// A principal with what IAM derives from it (caller identity, aws:Principal* keys) computed once.
+public struct PreparedPrincipal: Sendable {
+    public let info: PrincipalInfo
+    let caller: CallerIdentity
+    let derived: [String: ContextValue]
+
+    public init(_ principal: PrincipalInfo) {
+        info = principal
+        let caller = CallerIdentity(principal)
+        self.caller = caller
         var values: [String: ContextValue] = [:]
         func derive(_ k: String, _ v: String?) {
             if let v { values[k.lowercased()] = .single(v) }
@@ -89,9 +113,25 @@ public struct RequestContext: Sendable {
         if principal.type == .service { derive("aws:PrincipalServiceName", principal.arn) }
         if principal.type == .user, let p = caller.parsed { derive("aws:username", p.name) }
         derive("aws:userid", principal.userId)
-        derive("aws:ResourceAccount", owner)
-        for (k, v) in context { values[k.lowercased()] = v }
-        resolved = ResolvedContext(values: values)
+        derived = values
+    }
+}
+
+/// Lowercases ASCII without Unicode case mapping (context keys and actions are ASCII); returns the string itself
+/// when it has no uppercase letter. Non-ASCII input takes the full `lowercased()`.
+@inline(__always)
+func asciiLowercased(_ s: String) -> String {
+    var hasUpper = false
+    for b in s.utf8 {
+        if b >= 0x80 { return s.lowercased() }
+        if b >= 65 && b <= 90 { hasUpper = true }
+    }
+    guard hasUpper else { return s }
+    let n = s.utf8.count
+    return String(unsafeUninitializedCapacity: n) { buf in
+        var i = 0
+        for b in s.utf8 { buf[i] = (b >= 65 && b <= 90) ? b | 0x20 : b; i += 1 }
+        return n
     }
 }
 

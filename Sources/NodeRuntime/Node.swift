@@ -259,9 +259,11 @@ public final class Node {
     // MARK: sending
 
     /// Sends an envelope to a peer: on the service socket by routing id, or on the upstream DEALER to that peer.
-    /// Returns false (and traces why) when the peer is not reachable now.
+    /// Returns false (and traces why) when the peer is not reachable now. A decision taken at the moment of sending
+    /// (forward, route, respond) rides on the send record instead of a record of its own.
     @discardableResult
-    public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "") -> Bool {
+    public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
+                     decision: String = "", reason: String = "", details: [(String, String)] = []) -> Bool {
         var e = envelope
         lamport += 1
         e.lamport = lamport
@@ -291,8 +293,14 @@ public final class Node {
             r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
             r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
             r.traceparent = e.traceparent; r.bytes = bytes.count; r.layers = Node.layers(for: e.type)
+            r.decision = decision; r.reason = reason; r.details = details
             if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
             r.monoNs = sentNs; r.wallMs = sentWallMs
+            trace(r)
+        } else if !decision.isEmpty {
+            var r = TraceRecord(event: .decision)
+            r.messageId = e.messageId; r.requestId = e.requestId; r.peer = peer; r.peerAccount = peerAccount(peer)
+            r.decision = decision; r.reason = reason; r.details = details
             trace(r)
         }
         return ok
@@ -640,6 +648,7 @@ public final class Node {
                     "node": me.name, "role": me.role, "account": me.accountId, "pid": Int(getpid()),
                     "uptimeMs": Int(SimClock.monotonicMilliseconds() - startedAtMs),
                     "residentBytes": Int(sim_resident_bytes_of(getpid())),
+                    "cpuMicros": POSIX.processCPUMicroseconds(),
                     "links": Dictionary(uniqueKeysWithValues: upstreamUp.map { ($0.key, $0.value) }),
                 ])
             case "shutdown":

@@ -34,6 +34,12 @@ public enum POSIX {
     public static func shutdownSignalFD() -> Int32 { sim_make_shutdown_signalfd() }
     public static func readSignal(_ fd: Int32) -> Int32 { sim_read_signalfd(fd) }
     public static func residentBytes(_ pid: Int32) -> UInt64 { sim_resident_bytes_of(pid) }
+    /// User + system CPU time of this process, all threads (libzmq's I/O thread included).
+    public static func processCPUMicroseconds() -> Int {
+        var ts = timespec()
+        guard clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 else { return 0 }
+        return Int(ts.tv_sec) * 1_000_000 + Int(ts.tv_nsec) / 1000
+    }
 }
 
 extension String {

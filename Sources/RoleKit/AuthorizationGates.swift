@@ -78,6 +78,7 @@ public final class FrontendAuthorization {
     /// Evaluates one action for the authenticated principal with the request context AWS builds.
     func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
         var context = p.tagContext
+        context.reserveCapacity(context.count + 9)
         let nowMs = SimClock.unixMilliseconds()
         // The SDK endpoint says whether the SDK reached it over TLS (claim bound to the sealed request as AAD).
         context["aws:SecureTransport"] = call.claims["secureTransport"] == "false" ? "false" : "true"
@@ -90,7 +91,7 @@ public final class FrontendAuthorization {
             context["aws:PrincipalOrgID"] = .single(org)
         }
         if let g = guardrail(of: call, account: p.config.accountId) { context["bedrock:GuardrailIdentifier"] = .single(g.conditionValue) }
-        let request = RequestContext(action: action, resource: resource, principal: p.info, context: context)
+        let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         var endpoints: [PolicyDocument] = []
         if let vpce = call.sourceVpce, let ep = directory.endpointPolicy(vpce) { endpoints = [ep.document] }
         let input = EvaluationInput(request: request, identityPolicies: p.identityPolicies, endpointPolicies: endpoints,

@@ -76,9 +76,8 @@ public final class EndpointRole: NodeRole {
         forward.stamps["vpceId"] = endpointId
         forward.stamps["vpcId"] = vpcId
         forward.stamps["vpceAccount"] = node.me.accountId
-        r.decision = "forward"; r.reason = "stamped \(endpointId) / \(vpcId); body is sealed end to end (\(envelope.body.count) bytes, unreadable here)"
-        node.trace(r)
-        if !node.send(forward, to: frontend, link: .upstream(frontend)) {
+        if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward",
+                      reason: "stamped \(endpointId) / \(vpcId); body is sealed end to end (\(envelope.body.count) bytes, unreadable here)") {
             answer(envelope, to: peer, error: .serviceUnavailable, node: node)
         }
     }

@@ -210,11 +210,16 @@ public final class FrontendRole: NodeRole {
         var passedNames: [String] = []
         for gate in gates {
             let decision = gate.evaluate(&call, node: node)
+            if case .pass(let reason) = decision {
+                passed.append("[\(gate.name)] \(reason)")
+                passedNames.append(gate.name)
+                continue
+            }
             var r = TraceRecord(event: .decision)
             r.messageId = envelope.messageId; r.requestId = envelope.requestId
             r.details = [("gate", gate.name), ("operation", call.operationName)]
             if !call.modelId.isEmpty { r.details.append(("modelId", call.modelId)) }
-            if case .pass = decision {} else if !passed.isEmpty {
+            if !passed.isEmpty {
                 var g = TraceRecord(event: .decision)
                 g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
                 g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
@@ -222,9 +227,7 @@ public final class FrontendRole: NodeRole {
                 passed.removeAll(); passedNames.removeAll()
             }
             switch decision {
-            case .pass(let reason):
-                passed.append("[\(gate.name)] \(reason)")
-                passedNames.append(gate.name)
+            case .pass: break
             case .deny(let error, let reason):
                 r.decision = "deny"; r.reason = reason; r.details.append(("errorType", error.errorType))
                 node.trace(r)
@@ -359,12 +362,8 @@ public final class FrontendRole: NodeRole {
         p.modelMessageId = messageId
         pending[requestId] = p
         byModelMessage[messageId] = requestId
-        var r = TraceRecord(event: .decision)
-        r.messageId = messageId; r.requestId = requestId; r.decision = "route"; r.peer = host; r.peerAccount = hostNode?.accountId ?? ""
-        r.reason = "attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))"
-        r.details = [("modelId", modelId)]
-        node.trace(r)
-        if !node.send(e, to: host, link: .upstream(host)) {
+        if !node.send(e, to: host, link: .upstream(host), decision: "route",
+                      reason: "attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))", details: [("modelId", modelId)]) {
             dispatch(requestId: requestId, hosts: hosts, excluding: excluding.union([host]), node: node)
         }
     }
@@ -680,14 +679,9 @@ public final class FrontendRole: NodeRole {
             node.log("cannot seal response for \(call.requestId): \(error)")
             return
         }
-        var r = TraceRecord(event: .decision)
-        r.messageId = e.messageId; r.requestId = call.requestId
-        r.decision = error == nil ? "respond" : "error"
-        r.reason = reason
-        r.details = [("httpStatus", String(response.status))]
-        if let error { r.details.append(("errorType", error.errorType)) }
-        node.trace(r)
-        node.send(e, to: endpointPeer, link: .service)
+        var details = [("httpStatus", String(response.status))]
+        if let error { details.append(("errorType", error.errorType)) }
+        node.send(e, to: endpointPeer, link: .service, decision: error == nil ? "respond" : "error", reason: reason, details: details)
         recordAudit(call: call, error: error, node: node)
     }
 

@@ -146,11 +146,14 @@ public final class ResolvedPrincipal: Sendable {
     public let sessionPolicy: PolicyDocument?
     /// aws:PrincipalTag/KEY context entries.
     public let tagContext: [String: ContextValue]
+    /// What IAM derives from the principal, computed once rather than on every authorization.
+    public let prepared: PreparedPrincipal
 
     init(_ p: IAMConfig.Principal) throws {
         config = p
         info = PrincipalInfo(arn: p.arn, accountId: p.accountId, type: p.type == "AssumedRole" ? .assumedRole : .user,
                              roleArn: p.roleArn, userId: p.userId)
+        prepared = PreparedPrincipal(info)
         identityPolicies = try p.policies.map { try PolicyDocument(json: $0.json, source: $0.source, kind: .identity) }
         boundary = try p.permissionsBoundary.map { [try PolicyDocument(json: $0.json, source: $0.source, kind: .identity)] } ?? []
         sessionPolicy = try p.sessionPolicy.map { try PolicyDocument(json: $0.json, source: $0.source, kind: .identity) }

@@ -22,6 +22,7 @@ public struct SigV4SigningResult: Sendable {
 
 /// Signs requests with AWS Signature Version 4 (header form), the way botocore's `SigV4Auth` does.
 public enum SigV4Signer {
+    static let keyCache = SigningKeyCache()
     /// Headers botocore never signs (`botocore.auth.SIGNED_HEADERS_BLACKLIST`) plus `authorization`:
     /// hop-by-hop headers and ones that proxies or HTTP clients may rewrite.
     public static let defaultUnsignedHeaders: Set<String> = [
@@ -102,7 +103,9 @@ public enum SigV4Signer {
         let scopeDate = String(amzDate.prefix(8))
         let scope = SigV4Canonical.credentialScope(date: scopeDate, region: region, service: service)
         let stringToSign = SigV4Canonical.stringToSign(amzDate: amzDate, credentialScope: scope, canonicalRequest: canonicalRequest)
-        let key = SigV4Canonical.signingKey(secretAccessKey: credentials.secretAccessKey, date: scopeDate, region: region, service: service)
+        // Derived once per (key, day, region, service), as SDKs do: four HMACs saved on every request.
+        let key = keyCache.signingKey(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
+                                      date: scopeDate, region: region, service: service)
         let signature = SigV4Canonical.signature(signingKey: key, stringToSign: stringToSign)
         let authorization = "\(SigV4Canonical.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"

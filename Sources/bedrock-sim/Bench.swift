@@ -81,6 +81,23 @@ struct Bench: ParsableCommand {
         Bench.parseBaseline(Bench.runProcess(binDirectory() + "/zmq-chain-baseline", ["2", "1", "1024", String(window), String(count), String(port)]))
     }
 
+    /// Every node's ping answer (resident memory, CPU time so far).
+    static func pingAll(_ client: OperatorClient, _ manifest: RunManifest) -> [String: [String: Any]] {
+        let ping = Array(#"{"command":"ping"}"#.utf8)
+        var out: [String: [String: Any]] = [:]
+        for (name, r) in client.requestAll(manifest.nodes.map { ($0.name, ping) }, timeoutMs: 3000) {
+            if case .success(let b) = r, let o = try? JSONSerialization.jsonObject(with: Data(b)) as? [String: Any] { out[name] = o }
+        }
+        return out
+    }
+
+    /// CPU time (user + system, µs) of waited-for children so far: the baseline's processes once it has exited.
+    static func childrenCPUMicros() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
+    }
+
     func run() throws {
         try runCLI {
             let run = RunDirectory.resolve(runDir ?? ".bedrock-sim/bench-\(getpid())")
@@ -93,22 +110,29 @@ struct Bench: ParsableCommand {
             }
             _ = try runSim(client, node: node, count: 500, window: 8)   // warm-up
             let serial = try runSim(client, node: node, count: requestsSerial, window: 1)
+            let before = Bench.pingAll(client, launch.manifest)
             let parallel = try runSim(client, node: node, count: requestsParallel, window: 64)
+            let after = Bench.pingAll(client, launch.manifest)
             var rss: [String: Double] = [:]
-            let ping = Array(#"{"command":"ping"}"#.utf8)
-            for (name, r) in client.requestAll(launch.manifest.nodes.map { ($0.name, ping) }, timeoutMs: 3000) {
-                guard case .success(let b) = r, let o = try? JSONSerialization.jsonObject(with: Data(b)) as? [String: Any],
-                      let bytes = (o["residentBytes"] as? NSNumber)?.doubleValue,
-                      let role = launch.manifest.node(named: name)?.role else { continue }
-                rss[role] = max(rss[role] ?? 0, bytes / 1_048_576)
+            var cpuByRole: [String: Double] = [:]   // CPU µs per request at 64 in flight, all nodes of the role
+            for (name, o) in after {
+                guard let role = launch.manifest.node(named: name)?.role else { continue }
+                if let bytes = (o["residentBytes"] as? NSNumber)?.doubleValue { rss[role] = max(rss[role] ?? 0, bytes / 1_048_576) }
+                if let a = (o["cpuMicros"] as? NSNumber)?.doubleValue, let b = (before[name]?["cpuMicros"] as? NSNumber)?.doubleValue {
+                    cpuByRole[role, default: 0] += (a - b) / Double(max(1, requestsParallel))
+                }
             }
             _ = try? Launcher.down(run)
 
             let port = 20_000 + Int(getpid() % 20_000)
-            guard let b1 = baseline(window: 1, count: requestsSerial, port: port),
-                  let b64 = baseline(window: 64, count: requestsParallel, port: port + 10) else {
+            guard let b1 = baseline(window: 1, count: requestsSerial, port: port) else {
                 throw CLIError("the baseline (zmq-chain-baseline) did not run")
             }
+            let cpuBefore = Bench.childrenCPUMicros()
+            guard let b64 = baseline(window: 64, count: requestsParallel, port: port + 10) else {
+                throw CLIError("the baseline (zmq-chain-baseline) did not run")
+            }
+            let baselineCPU = (Bench.childrenCPUMicros() - cpuBefore) / Double(max(1, requestsParallel))
             var reference: (Figures, Figures)?
             if FileManager.default.fileExists(atPath: self.reference) {
                 let exe = NSTemporaryDirectory() + "zmq-chain-bench-\(getpid())"
@@ -136,6 +160,14 @@ struct Bench: ParsableCommand {
             print("")
             print(String(format: "up: %.0f ms until all %d nodes were healthy (target < 3000 ms)", launch.elapsedMs, launch.manifest.nodes.count))
             for (role, mb) in rss.sorted(by: { $0.key < $1.key }) { print(String(format: "rss %-22@ %6.1f MB (target < 30 MB)", role as NSString, mb)) }
+            // CPU per request is steadier than throughput on a shared machine: it is what the throughput ratio
+            // comes down to when both runs are CPU-bound on the same cores.
+            let simCPU = cpuByRole.values.reduce(0, +)
+            for (role, us) in cpuByRole.sorted(by: { $0.value > $1.value }) where us >= 0.5 {
+                print(String(format: "cpu %-22@ %6.1f µs per request at 64 in flight", role as NSString, us))
+            }
+            print(String(format: "cpu per request at 64 in flight: simulator %.0f µs (all nodes, I/O threads included), baseline %.0f µs (ratio %.1fx)",
+                         simCPU, baselineCPU, baselineCPU > 0 ? simCPU / baselineCPU : .nan))
             print(String(format: "throughput at 64 in flight: %.0f%% of baseline (target >= 40%%); p50 at 1 in flight: %.2fx baseline (target <= 2x)",
                          100 * parallel.rps / b64.rps, serial.p50 / b1.p50))
             print(String(format: "throughput_ratio=%.3f latency_p50_ratio=%.3f", parallel.rps / b64.rps, serial.p50 / b1.p50))
