@@ -244,9 +244,12 @@ public final class Node {
         POSIX.writeAll(w, Array("\(direction) \(peer) \(bytes.count)\n".utf8) + bytes + [10])
     }
 
+    /// Account of each node of the run (asked on every traced send and receive).
+    private lazy var accountOfNode: [String: String] = Dictionary(manifest.nodes.map { ($0.name, $0.accountId) }, uniquingKeysWith: { a, _ in a })
+
     public func peerAccount(_ peer: String) -> String {
         if peer == "operator" { return "" }
-        return manifest.node(named: peer)?.accountId ?? ""
+        return accountOfNode[peer] ?? ""
     }
 
     static func layers(for type: MessageType) -> [String] {

@@ -183,7 +183,7 @@ public final class EndpointPolicyCheck {
         context["aws:RequestedRegion"] = .single(region)
         context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
         context["aws:EpochTime"] = .single(String(nowMs / 1000))
-        let request = RequestContext(action: action, resource: resource, principal: p.info, context: context)
+        let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         let result = PolicyEvaluator.evaluate(EvaluationInput(request: request, identityPolicies: [allowAll],
                                                               endpointPolicies: [document]))
         if result.isAllowed {

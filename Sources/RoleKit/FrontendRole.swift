@@ -59,6 +59,8 @@ public final class FrontendRole: NodeRole {
     private var timerRequests: [UInt64: String] = [:]
     private var nextToken: UInt64 = 1
     private var hostsByModel: [String: [String]] = [:]
+    /// The endpoint id the topology gives each PrivateLink endpoint node (checked against its stamp on every call).
+    private var endpointIds: [String: String] = [:]
     private var roundRobin: [String: Int] = [:]
     private let region: String
     public static let maxAttempts = 3
@@ -78,6 +80,7 @@ public final class FrontendRole: NodeRole {
         upstreamHandlers = extensions.upstreamHandlers
         timerHandlers = extensions.timerHandlers
         streamFilters = extensions.streamFilters
+        for n in node.manifest.nodes { if let id = n.settings["endpointId"] { endpointIds[n.name] = id } }
         for peer in node.me.connects {
             guard let host = node.manifest.node(named: peer) else { continue }
             for m in host.models { hostsByModel[m.id, default: []].append(peer) }
@@ -139,7 +142,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         // The stamp must be the one the topology gives the endpoint node that forwarded it.
-        let expectedVpce = node.manifest.node(named: peer)?.settings["endpointId"]
+        let expectedVpce = endpointIds[peer]
         guard let stamped = envelope.stamps["vpceId"], stamped == expectedVpce else {
             reject(envelope, from: peer, node: node, kind: "endpoint-stamp",
                    reason: "endpoint stamp '\(envelope.stamps["vpceId"] ?? "none")' does not match \(peer)'s endpoint id '\(expectedVpce ?? "none")'",
@@ -349,12 +352,12 @@ public final class FrontendRole: NodeRole {
         // A dedicated (provisioned) host checks the owner again.
         if p.call.attributes["routeHost"] != nil { forward.setHeader("x-sim-caller-account", p.call.callerAccount) }
         if let accept = p.forwardAccept { forward.setHeader("Accept", accept) }
-        let hostNode = node.manifest.node(named: host)
+        let hostAccount = node.peerAccount(host)
         let messageId = node.ids.next()
         let e = Envelope(
             type: .modelRequest, messageId: messageId, inReplyTo: p.inbound.messageId, requestId: requestId,
             traceparent: p.inbound.traceparent, source: node.address,
-            destination: NodeAddress(node: host, account: hostNode?.accountId ?? ""), deadlineUnixMs: p.inbound.deadlineUnixMs,
+            destination: NodeAddress(node: host, account: hostAccount), deadlineUnixMs: p.inbound.deadlineUnixMs,
             body: forward.encode())
         p.attempts += 1
         p.host = host
