@@ -65,11 +65,23 @@ public struct ByteReader {
         guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
         try need(n, field())
         let start = offset
-        let s = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), as: UTF8.self) }
+        let s = bytes.withUnsafeBufferPointer { ByteReader.utf8String(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
         guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
         offset += n
         return s
     }
+    /// A String from UTF-8 bytes, nil when they are not valid UTF-8. Wire strings (ids, names, headers) are nearly
+    /// always ASCII: those are copied without the generic validator (which looks up generic metadata per call).
+    public static func utf8String(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for x in b where x >= 0x80 { ascii = false; break }
+        if !ascii { return String(validating: b, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: b.count) { out in
+            _ = out.initialize(from: b)
+            return b.count
+        }
+    }
+
     public mutating func blob32(_ field: @autoclosure () -> String, max: Int) throws(WireFormatError) -> [UInt8] {
         let n = Int(try u32(field()))
         guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }

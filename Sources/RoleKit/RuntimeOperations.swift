@@ -57,7 +57,7 @@ public enum RuntimeRouter {
                 out.append(b)
             }
         }
-        return String(validating: out, as: UTF8.self)
+        return out.withUnsafeBufferPointer { ByteReader.utf8String($0) }
     }
 
     /// Percent-encodes a path segment as the AWS SDKs do (unreserved characters stay).
