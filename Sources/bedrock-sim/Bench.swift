@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests at 64 in flight.") var requestsParallel = 30000
     @Option(help: "Model to invoke.") var model = "amazon.titan-text-express-v1"
     @Option(help: "Client node (default: the first bedrock-client).") var from: String?
-    @Option(help: "Run directory for the benchmark's own run.") var runDir: String?
+    @Option(help: "Run directory for the benchmark's own run (kept afterwards; without it a temporary one is removed).") var runDir: String?
     @Option(help: "Trace level of the benchmark run: full (every hop journaled, the default) or off.") var trace = "full"
     @Option(help: "Path of the C reference bench source to compile and run too (skipped if missing).")
     var reference = "../shared/bench/zmq-chain-bench.c"
@@ -103,7 +103,11 @@ struct Bench: ParsableCommand {
             let run = RunDirectory.resolve(runDir ?? ".bedrock-sim/bench-\(getpid())")
             print("bench: launching \(topology) in \(run.path) (zero model latency)")
             let launch = try Launcher.up(LaunchOptions(topologyPath: topology, runDirectory: run, zeroLatency: true, settings: ["trace": trace]))
-            defer { _ = try? Launcher.down(run) }
+            defer {
+                _ = try? Launcher.down(run)
+                // Its trace holds hundreds of MB per run: a run directory the user did not ask for is not kept.
+                if runDir == nil { try? FileManager.default.removeItem(atPath: run.path) }
+            }
             let client = try run.operatorClient()
             guard let node = from ?? launch.manifest.nodes.first(where: { $0.role == "bedrock-client" })?.name else {
                 throw CLIError("the topology has no bedrock-client")
