@@ -253,10 +253,12 @@ public final class Node {
     }
 
     static func layers(for type: MessageType) -> [String] {
-        switch type {
-        case .invokeRequest, .invokeResponse: ["curve", "e2e-aes-256-gcm"]
-        default: ["curve"]
-        }
+        isEndToEnd(type) ? ["curve", "e2e-aes-256-gcm"] : ["curve"]
+    }
+
+    /// Whether a message type is sealed end to end between client and front end (besides CURVE on the link).
+    static func isEndToEnd(_ type: MessageType) -> Bool {
+        type == .invokeRequest || type == .invokeResponse
     }
 
     // MARK: sending
@@ -292,14 +294,8 @@ public final class Node {
             trace(r)
         }
         if ok {
-            var r = TraceRecord(event: .send)
-            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
-            r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
-            r.traceparent = e.traceparent; r.bytes = bytes.count; r.layers = Node.layers(for: e.type)
-            r.decision = decision; r.reason = reason; r.details = details
-            if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
-            r.monoNs = sentNs; r.wallMs = sentWallMs
-            trace(r)
+            traceTransit(.send, e, bytes: bytes.count, peer: peer, monoNs: sentNs, wallMs: sentWallMs,
+                         decision: decision, reason: reason, details: details)
         } else if !decision.isEmpty {
             var r = TraceRecord(event: .decision)
             r.messageId = e.messageId; r.requestId = e.requestId; r.peer = peer; r.peerAccount = peerAccount(peer)
@@ -522,12 +518,31 @@ public final class Node {
 
     private func noteReceive(_ e: Envelope, bytes: Int, peer: String) {
         lamport = max(lamport, e.lamport) + 1
-        var r = TraceRecord(event: .recv)
-        r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
-        r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
-        r.traceparent = e.traceparent; r.bytes = bytes; r.layers = Node.layers(for: e.type)
-        if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
-        trace(r)
+        traceTransit(.recv, e, bytes: bytes, peer: peer, monoNs: SimClock.monotonicNanoseconds(), wallMs: SimClock.unixMilliseconds(),
+                     decision: "", reason: "", details: [])
+    }
+
+    /// The send/recv record of one message, appended to the batch without building a TraceRecord.
+    private func traceTransit(_ event: TraceRecord.Event, _ e: Envelope, bytes: Int, peer: String, monoNs: UInt64, wallMs: UInt64,
+                              decision: String, reason: String, details: [(String, String)]) {
+        guard tracingEnabled, localTraceSink == nil else {
+            guard tracingEnabled else { return }
+            var r = TraceRecord(event: event)
+            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+            r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
+            r.traceparent = e.traceparent; r.bytes = bytes; r.layers = Node.layers(for: e.type)
+            r.decision = decision; r.reason = reason; r.details = details
+            if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
+            r.monoNs = monoNs; r.wallMs = wallMs
+            trace(r)
+            return
+        }
+        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
+        TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
+                                peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
+                                inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
+                                decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"], to: &traceBatch)
+        if traceBatch.count > 256 * 1024 { flushTrace() }
     }
 
     private func drainService(role: NodeRole) {

@@ -156,24 +156,18 @@ public final class EndpointPolicyCheck {
         role.policyCheck = { envelope, node in self.check(envelope, node: node) }
     }
 
-    public func check(_ envelope: Envelope, node: Node) -> BedrockError? {
-        var r = TraceRecord(event: .decision)
-        r.messageId = envelope.messageId; r.requestId = envelope.requestId
-        r.details = [("gate", "vpce-policy"), ("vpceId", endpointId), ("policy", policy.source)]
+    public func check(_ envelope: Envelope, node: Node) -> EndpointRole.PolicyOutcome {
+        let details = [("gate", "vpce-policy"), ("policy", policy.source)]
         guard let key = envelope.claims["accessKeyId"], let p = directory.byAccessKey[key],
               let action = envelope.claims["action"], let resource = envelope.claims["resource"] else {
-            r.decision = "defer"
-            r.reason = "no known principal, action and resource in the claims; the front end authenticates the request and evaluates this endpoint policy"
-            node.trace(r)
-            return nil
+            return .forward(reason: "defer: no known principal, action and resource in the claims; the front end authenticates the request and evaluates this endpoint policy",
+                            details: details)
         }
         // AWS's default endpoint policy allows every principal every action on every resource: no need to build a
         // request context to know that (this check is on every request's path).
         if policy.source == IAMDirectory.defaultEndpointPolicy.source {
-            r.decision = "allow"
-            r.reason = "the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)"
-            node.trace(r)
-            return nil
+            return .forward(reason: "allow: the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)",
+                            details: details)
         }
         var context = p.tagContext
         let nowMs = SimClock.unixMilliseconds()
@@ -187,16 +181,12 @@ public final class EndpointPolicyCheck {
         let result = PolicyEvaluator.evaluate(EvaluationInput(request: request, identityPolicies: [allowAll],
                                                               endpointPolicies: [document]))
         if result.isAllowed {
-            r.decision = "allow"
-            r.reason = "VPC endpoint policy \(policy.source) allows \(p.config.arn) \(action) on \(resource)"
-            node.trace(r)
-            return nil
+            return .forward(reason: "allow: VPC endpoint policy \(policy.source) allows \(p.config.arn) \(action) on \(resource)",
+                            details: details)
         }
         let deciding = AccessDeniedMessage.decidingStatements(result)
-        r.decision = "deny"
-        r.reason = "\(result.decision.rawValue) by VPC endpoint policy \(policy.source)\(deciding.isEmpty ? "" : " (\(deciding))"): \(result.explanation)"
-        r.details.append(("errorType", "AccessDeniedException"))
-        node.trace(r)
-        return .accessDenied(AccessDeniedMessage.render(principalArn: p.config.arn, action: action, resource: resource, result: result))
+        return .deny(.accessDenied(AccessDeniedMessage.render(principalArn: p.config.arn, action: action, resource: resource, result: result)),
+                     reason: "\(result.decision.rawValue) by VPC endpoint policy \(policy.source)\(deciding.isEmpty ? "" : " (\(deciding))"): \(result.explanation)",
+                     details: details)
     }
 }

@@ -10,8 +10,16 @@ public final class EndpointRole: NodeRole {
     public let endpointId: String
     public let vpcId: String
     public let frontend: String
-    /// Hook for the endpoint policy (authorization issue): returns a denial to answer with, or nil to forward.
-    public var policyCheck: ((Envelope, Node) -> BedrockError?)?
+    /// What the endpoint policy decided for one request.
+    public enum PolicyOutcome {
+        /// Forward it; the decision's reason and details ride on the forwarding send record.
+        case forward(reason: String, details: [(String, String)])
+        /// Answer with this error; the reason goes to the deny record.
+        case deny(BedrockError, reason: String, details: [(String, String)])
+    }
+
+    /// Hook for the endpoint policy (authorization issue).
+    public var policyCheck: ((Envelope, Node) -> PolicyOutcome)?
 
     public init(node: Node) throws {
         guard let id = node.me.settings["endpointId"], let frontend = node.me.settings["frontend"] else {
@@ -65,19 +73,29 @@ public final class EndpointRole: NodeRole {
             answer(envelope, to: peer, error: .validation("The request was not addressed to this endpoint's service."), node: node)
             return
         }
-        if envelope.type == .invokeRequest, let check = policyCheck, let denial = check(envelope, node) {
-            r.decision = "deny"; r.reason = "VPC endpoint policy: \(denial.message)"
-            r.details = [("gate", "vpce-policy"), ("errorType", denial.errorType)]
-            node.trace(r)
-            answer(envelope, to: peer, error: denial, node: node)
-            return
+        var policyNote = ""
+        var policyDetails: [(String, String)] = []
+        if envelope.type == .invokeRequest, let check = policyCheck {
+            switch check(envelope, node) {
+            case .deny(let denial, let reason, let details):
+                r.decision = "deny"; r.reason = reason
+                r.details = details + [("errorType", denial.errorType)]
+                node.trace(r)
+                answer(envelope, to: peer, error: denial, node: node)
+                return
+            case .forward(let reason, let details):
+                policyNote = reason + "; "
+                policyDetails = details
+            }
         }
         var forward = envelope
         forward.stamps["vpceId"] = endpointId
         forward.stamps["vpcId"] = vpcId
         forward.stamps["vpceAccount"] = node.me.accountId
+        // The policy decision and the forwarding happen at the same instant: one record says both.
         if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward",
-                      reason: "stamped \(endpointId) / \(vpcId); body is sealed end to end (\(envelope.body.count) bytes, unreadable here)") {
+                      reason: policyNote + "stamped \(endpointId) / \(vpcId); body is sealed end to end (\(envelope.body.count) bytes, unreadable here)",
+                      details: policyDetails) {
             answer(envelope, to: peer, error: .serviceUnavailable, node: node)
         }
     }

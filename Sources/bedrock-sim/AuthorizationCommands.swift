@@ -1,5 +1,5 @@
 // `model-access`: list and change a run's model access (agreements, the Anthropic use-case form) directly in
-// RUN_DIR/model-access.json; the front end picks the change up on its next call (the same state the control-plane
+// RUN_DIR/model-access.json; the front end picks the change up within 10 ms (the same state the control-plane
 // operations CreateFoundationModelAgreement / DeleteFoundationModelAgreement / PutUseCaseForModelAccess change).
 // `bench-engines`: the in-process engine benchmarks (IAM policy evaluation, SigV4 verification).
 import ArgumentParser

@@ -103,4 +103,27 @@ struct TraceWireTests {
         let j = try Self.render(batch).lines[0]
         #expect((j["reason"] as? String)?.hasPrefix("quote") == true)
     }
+
+    /// The send/receive fast path writes exactly the bytes of the equivalent record.
+    @Test func theTransitFastPathMatchesTheRecordEncoding() {
+        var r = Self.record()
+        r.details = [("gate", "vpce-policy"), ("vpceId", "vpce-1")]
+        var viaRecord: [UInt8] = []
+        TraceWire.append(r, to: &viaRecord)
+        var viaTransit: [UInt8] = []
+        TraceWire.appendTransit(.send, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                                peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                                inReplyTo: r.inReplyTo, traceparent: r.traceparent, endToEnd: true, decision: r.decision,
+                                reason: r.reason, details: [("gate", "vpce-policy")], vpceId: "vpce-1", to: &viaTransit)
+        #expect(viaRecord == viaTransit)
+        r.layers = ["curve"]; r.details = []
+        var plain: [UInt8] = []
+        TraceWire.append(r, to: &plain)
+        var plainTransit: [UInt8] = []
+        TraceWire.appendTransit(.send, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                                peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                                inReplyTo: r.inReplyTo, traceparent: r.traceparent, endToEnd: false, decision: r.decision,
+                                reason: r.reason, details: [], vpceId: nil, to: &plainTransit)
+        #expect(plain == plainTransit)
+    }
 }
