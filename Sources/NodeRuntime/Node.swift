@@ -281,7 +281,7 @@ public final class Node {
             switch link {
             case .service:
                 guard let s = serviceSocket else { return false }
-                try s.send([Array(peer.utf8), bytes])
+                try s.send(Array(peer.utf8), bytes)
             case .upstream(let name):
                 guard let s = upstreams[name] else { return false }
                 try s.send([bytes])

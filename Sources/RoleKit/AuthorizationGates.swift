@@ -112,8 +112,8 @@ public struct SigV4AuthenticationGate: FrontendGate {
     static func sigV4Request(_ r: HTTPRequest) -> SigV4Request {
         var path = r.path
         var query = r.query
-        if query.isEmpty, let q = path.firstIndex(of: "?") {
-            query = String(path[path.index(after: q)...])
+        if query.isEmpty, let q = path.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            query = String(path[path.utf8.index(after: q)...])
             path = String(path[..<q])
         }
         return SigV4Request(method: r.method, path: path, query: query, headers: r.headers.map { SigV4Header($0.name, $0.value) }, body: r.body)

@@ -47,8 +47,20 @@ public final class ClientAuthorization {
         role.claimsProvider = { options in self.claims(options: options) }
     }
 
+    /// Signers by the `principal` option ("" for the default): the lookup scans every principal of the run.
+    private var signers: [String: Signer?] = [:]
+
     /// The principal a request signs as: named in `options["principal"]`, else the first of the client's account.
     public func signer(for options: [String: String]) -> Signer? {
+        let wanted = options["principal"] ?? ""
+        if let cached = signers[wanted] { return cached }
+        let found = lookupSigner(for: options)
+        if signers.count > 1024 { signers.removeAll() }
+        signers[wanted] = .some(found)
+        return found
+    }
+
+    private func lookupSigner(for options: [String: String]) -> Signer? {
         let p: IAMConfig.Principal?
         if let wanted = options["principal"], !wanted.isEmpty {
             p = principals.first { $0.arn == wanted } ?? principals.first { $0.name == wanted && $0.accountId == account }
@@ -64,8 +76,8 @@ public final class ClientAuthorization {
     public func sign(_ request: inout HTTPRequest, options: [String: String]) {
         pendingClaims = [:]
         // SigV4 signs path and query separately; send them that way.
-        if request.query.isEmpty, let q = request.path.firstIndex(of: "?") {
-            request.query = String(request.path[request.path.index(after: q)...])
+        if request.query.isEmpty, let q = request.path.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            request.query = String(request.path[request.path.utf8.index(after: q)...])
             request.path = String(request.path[..<q])
         }
         if let (action, resource) = ClientAuthorization.classify(request, region: region) {

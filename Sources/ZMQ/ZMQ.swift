@@ -96,7 +96,10 @@ public final class Socket {
         try setOption(ZMQ_LINGER, 0)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        receiveStorage?.deallocate()
+    }
 
     public func close() {
         guard !closed else { return }
@@ -198,13 +201,31 @@ public final class Socket {
         }
     }
 
-    /// Receives one multipart message. With `dontWait` returns nil when nothing is queued.
-    public func receive(dontWait: Bool = true, wantMetadata: Bool = false) throws -> Message? {
+    /// Sends a two-frame message (a ROUTER's routing id and the payload) without building an array of frames.
+    public func send(_ first: [UInt8], _ second: [UInt8], dontWait: Bool = true) throws {
+        let flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+        var rc = first.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags | ZMQ_SNDMORE) }
+        if rc < 0 { throw ZMQError.last("zmq_send") }
+        rc = second.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+        if rc < 0 { throw ZMQError.last("zmq_send") }
+    }
+
+    /// The zmq_msg_t receives use, allocated once per socket (a socket is used from one thread only).
+    private var receiveStorage: UnsafeMutablePointer<zmq_msg_t>?
+    private var receiveBuffer: UnsafeMutablePointer<zmq_msg_t> {
+        if let m = receiveStorage { return m }
+        let m = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        receiveStorage = m
+        return m
+    }
+
+    /// Receives one multipart message. With `dontWait` returns nil when nothing is queued. With `wantMetadata` the
+    /// message carries the peer's ZAP User-Id, and with `wantPeerAddress` its address too.
+    public func receive(dontWait: Bool = true, wantMetadata: Bool = false, wantPeerAddress: Bool = false) throws -> Message? {
         var frames: [[UInt8]] = []
         var userId: String?
         var peer: String?
-        let msg = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
-        defer { msg.deallocate() }
+        let msg = receiveBuffer
         while true {
             zmq_msg_init(msg)
             defer { zmq_msg_close(msg) }
@@ -224,7 +245,7 @@ public final class Socket {
             // A ROUTER builds the routing-id frame itself, without metadata: read it from the payload frames.
             if wantMetadata && userId == nil {
                 if let p = zmq_msg_gets(msg, "User-Id") { userId = String(cString: p) }
-                if let p = zmq_msg_gets(msg, "Peer-Address") { peer = String(cString: p) }
+                if wantPeerAddress, let p = zmq_msg_gets(msg, "Peer-Address") { peer = String(cString: p) }
             }
             if zmq_msg_more(msg) == 0 { break }
         }
