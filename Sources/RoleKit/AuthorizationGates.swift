@@ -77,20 +77,21 @@ public final class FrontendAuthorization {
 
     /// Evaluates one action for the authenticated principal with the request context AWS builds.
     func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
+        // Keys already in IAM's lowercase form (condition keys are case-insensitive): nothing to fold per call.
         var context = p.tagContext
         context.reserveCapacity(context.count + 9)
         let nowMs = SimClock.unixMilliseconds()
         // The SDK endpoint says whether the SDK reached it over TLS (claim bound to the sealed request as AAD).
-        context["aws:SecureTransport"] = call.claims["secureTransport"] == "false" ? "false" : "true"
-        context["aws:RequestedRegion"] = .single(region)
-        context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
-        context["aws:EpochTime"] = .single(String(nowMs / 1000))
-        if let v = call.sourceVpce { context["aws:SourceVpce"] = .single(v) }
-        if let v = call.sourceVpc, !v.isEmpty { context["aws:SourceVpc"] = .single(v) }
+        context["aws:securetransport"] = call.claims["secureTransport"] == "false" ? "false" : "true"
+        context["aws:requestedregion"] = .single(region)
+        context["aws:currenttime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
+        context["aws:epochtime"] = .single(String(nowMs / 1000))
+        if let v = call.sourceVpce { context["aws:sourcevpce"] = .single(v) }
+        if let v = call.sourceVpc, !v.isEmpty { context["aws:sourcevpc"] = .single(v) }
         if let org = directory.config.organizationId, directory.scpLevels[p.config.accountId] != nil {
-            context["aws:PrincipalOrgID"] = .single(org)
+            context["aws:principalorgid"] = .single(org)
         }
-        if let g = guardrail(of: call, account: p.config.accountId) { context["bedrock:GuardrailIdentifier"] = .single(g.conditionValue) }
+        if let g = guardrail(of: call, account: p.config.accountId) { context["bedrock:guardrailidentifier"] = .single(g.conditionValue) }
         let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         var endpoints: [PolicyDocument] = []
         if let vpce = call.sourceVpce, let ep = directory.endpointPolicy(vpce) { endpoints = [ep.document] }

@@ -144,7 +144,7 @@ public final class ResolvedPrincipal: Sendable {
     public let identityPolicies: [PolicyDocument]
     public let boundary: [PolicyDocument]
     public let sessionPolicy: PolicyDocument?
-    /// aws:PrincipalTag/KEY context entries.
+    /// aws:PrincipalTag/KEY context entries (keys in lowercase).
     public let tagContext: [String: ContextValue]
     /// What IAM derives from the principal, computed once rather than on every authorization.
     public let prepared: PreparedPrincipal
@@ -158,7 +158,8 @@ public final class ResolvedPrincipal: Sendable {
         boundary = try p.permissionsBoundary.map { [try PolicyDocument(json: $0.json, source: $0.source, kind: .identity)] } ?? []
         sessionPolicy = try p.sessionPolicy.map { try PolicyDocument(json: $0.json, source: $0.source, kind: .identity) }
         var tags: [String: ContextValue] = [:]
-        for (k, v) in p.tags { tags["aws:PrincipalTag/\(k)"] = .single(v) }
+        // Lowercase, as IAM compares condition keys (the request context lowercases them anyway).
+        for (k, v) in p.tags { tags["aws:principaltag/\(k)".lowercased()] = .single(v) }
         tagContext = tags
     }
 
