@@ -69,11 +69,16 @@ struct Bench: ParsableCommand {
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = args
         }
-        let pipe = Pipe()
-        p.standardOutput = pipe
+        // Output to a file, read once the program has exited: a pipe would wait for EOF, which a child the program
+        // left behind could hold off forever.
+        let outPath = NSTemporaryDirectory() + "bench-out-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        guard FileManager.default.createFile(atPath: outPath, contents: nil), let out = FileHandle(forWritingAtPath: outPath) else { return "" }
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        p.standardOutput = out
         do { try p.run() } catch { return "" }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        try? out.close()
+        let data = FileManager.default.contents(atPath: outPath) ?? Data()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -128,7 +133,8 @@ struct Bench: ParsableCommand {
             }
             _ = try? Launcher.down(run)
 
-            let port = 20_000 + Int(getpid() % 20_000)
+            // Below the ephemeral range (32768+), so no outgoing connection of another process holds the port.
+            let port = 20_000 + Int(getpid() % 12_000)
             guard let b1 = baseline(window: 1, count: requestsSerial, port: port) else {
                 throw CLIError("the baseline (zmq-chain-baseline) did not run")
             }

@@ -12,6 +12,9 @@ func nowUs() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts
 
 let args = CommandLine.arguments
 let context = try! Context(ioThreads: 1)
+/// Children exit when the benchmark process is gone (killed by a timeout, say): they must never outlive it.
+let parentAtStart = getppid()
+func parentGone() -> Bool { getppid() != parentAtStart }
 
 func asServer(_ s: Socket, secret: String?) throws {
     guard let secret else { return }
@@ -28,10 +31,11 @@ func asClient(_ s: Socket, serverPublic: String?) throws {
 if args.count >= 3, args[1] == "echo" {
     let s = try! Socket(context: context, type: .router)
     try! asServer(s, secret: args.count > 3 ? args[3] : nil)
-    try! s.bind("tcp://127.0.0.1:\(args[2])")
+    do { try s.bind("tcp://127.0.0.1:\(args[2])") } catch { fail("zmq-chain-baseline echo: \(error)") }
     while true {
-        guard let m = try? s.receive(dontWait: false) else { exit(0) }
-        try? s.send(m.frames, dontWait: false)
+        guard let ready = try? Poller.poll([.socket(s)], timeoutMs: 1000) else { exit(0) }
+        if parentGone() { exit(0) }
+        if ready[0] { while let m = try? s.receive(dontWait: true) { try? s.send(m.frames, dontWait: false) } }
     }
 }
 if args.count >= 4, args[1] == "relay" {
@@ -40,10 +44,11 @@ if args.count >= 4, args[1] == "relay" {
     let curve = args.count > 5
     try! asServer(front, secret: curve ? args[4] : nil)
     try! asClient(back, serverPublic: curve ? args[5] : nil)
-    try! front.bind("tcp://127.0.0.1:\(args[2])")
+    do { try front.bind("tcp://127.0.0.1:\(args[2])") } catch { fail("zmq-chain-baseline relay: \(error)") }
     try! back.connect("tcp://127.0.0.1:\(args[3])")
     while true {
-        guard let ready = try? Poller.poll([.socket(front), .socket(back)], timeoutMs: -1) else { exit(0) }
+        guard let ready = try? Poller.poll([.socket(front), .socket(back)], timeoutMs: 1000) else { exit(0) }
+        if parentGone() { exit(0) }
         if ready[0] { while let m = try? front.receive(dontWait: true) { try? back.send(m.frames, dontWait: false) } }
         if ready[1] { while let m = try? back.receive(dontWait: true) { try? front.send(m.frames, dontWait: false) } }
     }
@@ -74,9 +79,17 @@ try! asClient(c, serverPublic: curve ? server.publicKey : nil)
 try! c.connect("tcp://127.0.0.1:\(basePort)")
 var buf = [UInt8](repeating: 0x61, count: payload)
 func put(_ i: Int32, _ buf: inout [UInt8]) { withUnsafeBytes(of: i) { for k in 0..<4 { buf[k] = $0[k] } } }
+/// A reply that does not come within this long means the chain is broken (a child failed to bind, say): report
+/// it and exit instead of waiting forever.
+let replyTimeoutMs = 10_000
+@MainActor func receiveOrFail(_ c: Socket, _ what: String) -> Message {
+    if let ready = try? Poller.poll([.socket(c)], timeoutMs: replyTimeoutMs), ready[0], let m = try? c.receive(dontWait: true) { return m }
+    for p in children { p.terminate() }
+    fail("zmq-chain-baseline: no reply within \(replyTimeoutMs) ms (\(what)); the chain is broken")
+}
 put(-1, &buf)
 try! c.send([buf], dontWait: false)
-_ = try! c.receive(dontWait: false)
+_ = receiveOrFail(c, "warm-up")
 var sent = [Double](repeating: 0, count: total)
 var latency: [Double] = []
 latency.reserveCapacity(total)
@@ -86,7 +99,8 @@ while latency.count < total {
     while next < total && next - latency.count < window {
         put(Int32(next), &buf); sent[next] = nowUs(); try! c.send([buf], dontWait: false); next += 1
     }
-    guard let m = try? c.receive(dontWait: false), let f = m.frames.first, f.count >= 4 else { break }
+    let m = receiveOrFail(c, "after \(latency.count) replies")
+    guard let f = m.frames.first, f.count >= 4 else { break }
     let id = f.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
     latency.append(nowUs() - sent[Int(id)])
 }
