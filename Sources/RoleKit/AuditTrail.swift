@@ -26,6 +26,8 @@ public final class AuditTrail {
         public var requestId: String
         public var recipientAccountId: String
         public var userIdentity: [String: JSONValue]
+        /// `userIdentity` serialized, when the caller has it already.
+        public var userIdentityJSON: [UInt8]?
         public var sourceIPAddress: String
         public var userAgent: String
         public var requestParameters: [String: JSONValue]
@@ -48,7 +50,7 @@ public final class AuditTrail {
         // Written field by field in CloudTrail's order (no intermediate dictionary: this runs once per call).
         var j = JSONLine(capacity: 768)
         j.string("eventVersion", "1.09")
-        j.raw("userIdentity", JSONValue.object(e.userIdentity).serialized())
+        j.raw("userIdentity", e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
         // CloudTrail's eventTime has whole seconds: drop ".mmm" from the millisecond form.
         j.string("eventTime", String(SimClock.iso8601Fast(unixMs: SimClock.unixMilliseconds(), cache: &secondCache).dropLast(5)) + "Z")
         j.string("eventSource", "bedrock.amazonaws.com")

@@ -56,6 +56,18 @@ public final class FrontendAuthorization {
          PutUseCaseForModelAccessOperation(store: modelAccess), GetUseCaseForModelAccessOperation(store: modelAccess)]
     }
 
+    /// CloudTrail userIdentity per access key, built and serialized once (it depends on nothing else).
+    private var identities: [String: (object: [String: JSONValue], json: [UInt8])] = [:]
+
+    func identity(of p: ResolvedPrincipal, accessKeyId: String) -> (object: [String: JSONValue], json: [UInt8]) {
+        if let hit = identities[accessKeyId] { return hit }
+        let object = p.userIdentity(accessKeyId: accessKeyId)
+        let entry = (object, JSONValue.object(object).serialized())
+        if identities.count > 4096 { identities.removeAll() }
+        identities[accessKeyId] = entry
+        return entry
+    }
+
     func principal(of call: FrontendCall) -> ResolvedPrincipal? {
         call.attributes["principalArn"].flatMap { directory.byArn[$0] }
     }
@@ -133,7 +145,9 @@ public struct SigV4AuthenticationGate: FrontendGate {
                 return .deny(.accessDenied("The request's access key does not match the identity the VPC endpoint authorized."),
                              reason: "endpoint claim names access key \(claimed), but the request is signed with \(a.accessKeyId)")
             }
-            call.userIdentity = p.userIdentity(accessKeyId: a.accessKeyId)
+            let identity = auth.identity(of: p, accessKeyId: a.accessKeyId)
+            call.userIdentity = identity.object
+            call.userIdentityJSON = identity.json
             call.attributes["callerAccount"] = p.config.accountId
             call.attributes["principalArn"] = p.config.arn
             call.attributes["accessKeyId"] = a.accessKeyId

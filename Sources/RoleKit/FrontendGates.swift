@@ -40,6 +40,9 @@ public struct FrontendCall {
     public var attributes: [String: String] = [:]
     /// CloudTrail userIdentity, filled in by the authentication gate.
     public var userIdentity: [String: JSONValue] = [:]
+    /// `userIdentity` already serialized (the authentication gate keeps it per access key), so the audit record
+    /// does not serialize it again on every call. Nil means "serialize userIdentity".
+    public var userIdentityJSON: [UInt8]?
     /// CloudTrail requestParameters beyond the defaults (never content).
     public var auditParameters: [String: JSONValue] = [:]
 

@@ -13,7 +13,9 @@ import NodeRuntime
 import SimCrypto
 
 public final class FrontendRole: NodeRole {
-    struct PendingCall {
+    /// A call in flight. A class: it is looked up on every message of the call, and a struct would be copied
+    /// (with every reference it holds retained) on each lookup.
+    final class PendingCall {
         var call: FrontendCall
         let inbound: Envelope          // the client's request (ids, traceparent, deadline)
         let sessionId: [UInt8]
@@ -23,6 +25,12 @@ public final class FrontendRole: NodeRole {
         var attempts: Int
         let startedNs: UInt64
         var timerToken: UInt64
+        init(call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, host: String,
+             modelMessageId: String, attempts: Int, startedNs: UInt64, timerToken: UInt64) {
+            self.call = call; self.inbound = inbound; self.sessionId = sessionId; self.endpointPeer = endpointPeer
+            self.host = host; self.modelMessageId = modelMessageId; self.attempts = attempts; self.startedNs = startedNs
+            self.timerToken = timerToken
+        }
         /// What goes to the model host: the native path ("invoke" or "invoke-with-response-stream"), body and Accept.
         var forwardAction = "invoke"
         var forwardBody: [UInt8] = []
@@ -317,7 +325,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         let token = nextToken; nextToken += 1
-        var p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
+        let p = PendingCall(call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, host: "",
                             modelMessageId: "", attempts: 0, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
         p.call.attributes["canonicalModelId"] = canonical
         p.forwardAction = forwardAction
@@ -334,7 +342,7 @@ public final class FrontendRole: NodeRole {
 
     /// Sends the call to the next live host serving its model, or answers with the reason none can take it.
     private func dispatch(requestId: String, hosts: [String], excluding: Set<String>, node: Node) {
-        guard var p = pending[requestId] else { return }
+        guard let p = pending[requestId] else { return }
         let live = hosts.filter { node.isUp($0) && !excluding.contains($0) }
         guard !live.isEmpty else {
             finish(requestId, node: node, error: p.attempts == 0 ? .modelNotReady : .serviceUnavailable,
@@ -434,7 +442,7 @@ public final class FrontendRole: NodeRole {
         if let arn = call.attributes["principalArn"] { request.setHeader("x-sim-principal", arn) }
         if let v = call.sourceVpce { request.setHeader("x-sim-source-vpce", v) }
         let messageId = node.ids.next()
-        var p = PendingCall(call: call, inbound: inbound, sessionId: sessionId, endpointPeer: endpointPeer, host: target,
+        let p = PendingCall(call: call, inbound: inbound, sessionId: sessionId, endpointPeer: endpointPeer, host: target,
                             modelMessageId: messageId, attempts: 1, startedNs: SimClock.monotonicNanoseconds(), timerToken: token)
         p.call.attributes["forwarded"] = "1"
         let now = SimClock.unixMilliseconds()
@@ -692,7 +700,9 @@ public final class FrontendRole: NodeRole {
 
     private func recordAudit(call: FrontendCall, error: BedrockError?, node: Node) {
         var identity = call.userIdentity
+        var identityJSON = call.userIdentityJSON
         if identity.isEmpty {
+            identityJSON = nil
             // Until SigV4 authentication fills it, the caller is known only as its account (from the endpoint stamp).
             identity = ["type": .string("AWSAccount"), "accountId": .string(call.clientAccount), "principalId": .string(call.clientAccount)]
         }
@@ -707,6 +717,7 @@ public final class FrontendRole: NodeRole {
             requestParameters: params)
         if let c = call.attributes["eventCategory"] { entry.eventCategory = c }
         if let r = call.attributes["readOnly"] { entry.readOnly = r == "true" }
+        entry.userIdentityJSON = identityJSON
         entry.vpcEndpointId = call.sourceVpce
         entry.vpcEndpointAccountId = call.sourceVpce != nil ? call.clientAccount : nil
         entry.errorCode = error?.errorType
