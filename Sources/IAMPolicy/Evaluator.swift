@@ -77,10 +77,7 @@ public struct RequestContext: Sendable {
         caller = prepared.caller
 
         var owner = resourceAccount
-        if owner == nil {
-            let parts = resource.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-            if parts.count == 6, parts[0] == "arn" { owner = String(parts[4]) }
-        }
+        if owner == nil { owner = RequestContext.accountField(ofARN: resource) }
         if owner?.isEmpty == true { owner = nil }
         owningAccount = owner
 
@@ -89,6 +86,34 @@ public struct RequestContext: Sendable {
         if let owner { values["aws:resourceaccount"] = .single(owner) }
         for (k, v) in context { values[asciiLowercased(k)] = v }
         resolved = ResolvedContext(values: values)
+    }
+}
+
+extension RequestContext {
+    /// The account field of `arn:partition:service:region:account:resource` (nil when `text` is not an ARN of six
+    /// fields); a byte scan, since it runs on every authorization.
+    public static func accountField(ofARN text: String) -> String? {
+        var colons: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
+        var count = 0
+        var i = 0
+        for b in text.utf8 {
+            if b == UInt8(ascii: ":") {
+                switch count {
+                case 0: colons.0 = i
+                case 1: colons.1 = i
+                case 2: colons.2 = i
+                case 3: colons.3 = i
+                default: colons.4 = i
+                }
+                count += 1
+                if count == 5 { break }
+            }
+            i += 1
+        }
+        guard count == 5, colons.0 == 3, text.utf8.starts(with: "arn".utf8) else { return nil }
+        let u = text.utf8
+        let start = u.index(u.startIndex, offsetBy: colons.3 + 1), end = u.index(u.startIndex, offsetBy: colons.4)
+        return String(text[start..<end])
     }
 }
 

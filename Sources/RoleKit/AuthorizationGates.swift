@@ -110,8 +110,8 @@ public final class FrontendAuthorization {
         let input = EvaluationInput(request: request, identityPolicies: p.identityPolicies, endpointPolicies: endpoints,
                                     permissionBoundaries: p.boundary, serviceControlPolicies: directory.scpLevels[p.config.accountId] ?? [],
                                     sessionPolicy: p.sessionPolicy)
-        let owner = resource.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        let cross = owner.count == 6 && !owner[4].isEmpty && String(owner[4]) != p.config.accountId
+        let owner = RequestContext.accountField(ofARN: resource) ?? ""
+        let cross = !owner.isEmpty && owner != p.config.accountId
         return (PolicyEvaluator.evaluate(input), cross)
     }
 }

@@ -70,6 +70,8 @@ public final class FrontendRole: NodeRole {
     /// The endpoint id the topology gives each PrivateLink endpoint node (checked against its stamp on every call).
     private var endpointIds: [String: String] = [:]
     private var roundRobin: [String: Int] = [:]
+    /// The model host's path per model and action (percent-encoding the model id once).
+    private var modelPaths: [String: String] = [:]
     private let region: String
     public static let maxAttempts = 3
     public static let maxPending = 10_000
@@ -353,8 +355,13 @@ public final class FrontendRole: NodeRole {
         roundRobin[p.call.modelId] = i &+ 1
         let host = live[i % live.count]
         let modelId = p.call.attributes["canonicalModelId"] ?? p.call.modelId
-        var forward = HTTPRequest(method: "POST", path: "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/\(p.forwardAction)",
-                                  headers: [], body: p.forwardBody)
+        let pathKey = modelId + "\u{0}" + p.forwardAction
+        let path = modelPaths[pathKey] ?? {
+            let built = "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/\(p.forwardAction)"
+            if modelPaths.count < 4096 { modelPaths[pathKey] = built }
+            return built
+        }()
+        var forward = HTTPRequest(method: "POST", path: path, headers: [], body: p.forwardBody)
         let converse = p.call.runtimeOperation == .converse || p.call.runtimeOperation == .converseStream
         if let ct = converse ? "application/json" : p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
         // A dedicated (provisioned) host checks the owner again.

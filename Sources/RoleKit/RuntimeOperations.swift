@@ -25,21 +25,20 @@ public struct RoutedRequest: Sendable {
 
 public enum RuntimeRouter {
     public static func route(_ request: HTTPRequest) -> Result<RoutedRequest, BedrockError> {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false)
-        // "", "model", "{modelId}", "{action}"
-        guard request.method == "POST", parts.count == 4, parts[0].isEmpty, parts[1] == "model" else {
+        // "", "model", "{modelId}", "{action}" — split on bytes (Character splitting is costly on this hot path).
+        let parts = request.path.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: false)
+        guard request.method == "POST", parts.count == 4, parts[0].isEmpty, parts[1].elementsEqual("model".utf8) else {
             return .failure(.unknownOperation(request.method, request.path))
         }
         let op: RuntimeOperation
-        switch parts[3] {
-        case "invoke": op = .invokeModel
-        case "invoke-with-response-stream": op = .invokeModelWithResponseStream
-        case "converse": op = .converse
-        case "converse-stream": op = .converseStream
-        case "count-tokens": op = .countTokens
-        default: return .failure(.unknownOperation(request.method, request.path))
-        }
-        guard let modelId = percentDecode(String(parts[2])), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
+        let action = parts[3]
+        if action.elementsEqual("invoke".utf8) { op = .invokeModel }
+        else if action.elementsEqual("invoke-with-response-stream".utf8) { op = .invokeModelWithResponseStream }
+        else if action.elementsEqual("converse".utf8) { op = .converse }
+        else if action.elementsEqual("converse-stream".utf8) { op = .converseStream }
+        else if action.elementsEqual("count-tokens".utf8) { op = .countTokens }
+        else { return .failure(.unknownOperation(request.method, request.path)) }
+        guard let modelId = percentDecode(String(Substring(parts[2]))), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
             return .failure(.validation("1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must satisfy regular expression pattern"))
         }
         return .success(RoutedRequest(operation: op, modelId: modelId))
