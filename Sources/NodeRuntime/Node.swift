@@ -340,7 +340,12 @@ public final class Node {
         public static let failed = FDEvents(rawValue: Poller.failed)
     }
 
-    private var watches: [Int32: (events: FDEvents, handler: (FDEvents) -> Void)] = [:]
+    private var watches: [Int32: (events: FDEvents, handler: (FDEvents) -> Void)] = [:] {
+        didSet { watchGeneration &+= 1 }
+    }
+    /// Bumped on every change of `watches` (fd added or removed, interest changed): the loop rebuilds its poll set.
+    private var watchGeneration: UInt64 = 0
+    private var pollSetWatchGeneration: UInt64 = .max
 
     /// Polls `fd` with the node's sockets and calls `handler` on the I/O thread when it is ready for `events`.
     /// Calling it again for the same fd replaces the interest and handler. The handler must never block.
@@ -378,11 +383,17 @@ public final class Node {
         var kinds: [Int] = []
         var upstreamList: [(key: String, value: Socket)] = []
         var pollSetSize = -1
+        let pollSet = PollSet()
+        var watched: [(fd: Int32, events: FDEvents)] = []
+        var ready: [Bool] = []
         while running {
-            // The poll set changes only when a role binds another socket; rebuild it then, not every iteration.
+            // The poll set changes only when a role binds another socket or watches another fd; rebuild it then,
+            // not every iteration.
             let size = upstreams.count + monitors.count + extraSockets.count + (serviceSocket == nil ? 0 : 1)
-            if size != pollSetSize {
+            let watchesChanged = watchGeneration != pollSetWatchGeneration
+            if size != pollSetSize || watchesChanged {
                 pollSetSize = size
+                pollSetWatchGeneration = watchGeneration
                 targets = [.socket(zapSocket), .socket(controlSocket), .fd(signalFd)]
                 kinds = [0, 1, 2]
                 if let s = serviceSocket { targets.append(.socket(s)); kinds.append(3) }
@@ -390,6 +401,12 @@ public final class Node {
                 for (i, u) in upstreamList.enumerated() { targets.append(.socket(u.value)); kinds.append(100 + i) }
                 for (i, m) in monitors.enumerated() { targets.append(.socket(m.0)); kinds.append(10_000 + i) }
                 for (i, x) in extraSockets.enumerated() { targets.append(.socket(x.0)); kinds.append(20_000 + i) }
+                watched = watches.map { (fd: $0.key, events: $0.value.events) }
+                var events = [Int16](repeating: Poller.readable, count: targets.count)
+                var all = targets
+                for w in watched { all.append(.fd(w.fd)); events.append(w.events.rawValue) }
+                pollSet.reset(all, events: events)
+                ready = [Bool](repeating: false, count: targets.count)
             }
             var timeout = 1000
             if let due = timers.nextDueNs {
@@ -400,20 +417,12 @@ public final class Node {
                 let now = SimClock.monotonicNanoseconds()
                 timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int((traceFlushDueNs - now) / 1_000_000) + 1)
             }
-            var pollTargets = targets
-            var pollEvents = [Int16](repeating: Poller.readable, count: targets.count)
-            let watched = watches.map { (fd: $0.key, events: $0.value.events) }
-            for w in watched {
-                pollTargets.append(.fd(w.fd))
-                pollEvents.append(w.events.rawValue)
-            }
-            let revents: [Int16]
-            do { revents = try Poller.poll(pollTargets, events: pollEvents, timeoutMs: timeout) } catch {
+            do { try pollSet.wait(timeoutMs: timeout) } catch {
                 log("poll failed: \(error)"); break
             }
-            let ready = revents.prefix(targets.count).map { $0 & Poller.readable != 0 }
+            for i in 0..<targets.count { ready[i] = pollSet.revents(i) & Poller.readable != 0 }
             for (k, w) in watched.enumerated() {
-                let r = FDEvents(rawValue: revents[targets.count + k])
+                let r = FDEvents(rawValue: pollSet.revents(targets.count + k))
                 // A handler may have unwatched (and closed) this fd while handling an earlier one.
                 guard !r.isEmpty, let current = watches[w.fd] else { continue }
                 current.handler(r)

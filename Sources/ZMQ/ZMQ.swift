@@ -307,6 +307,43 @@ extension Poller {
     }
 }
 
+/// A poll set kept between calls: the node's loop polls the same sockets on every iteration, so the zmq_pollitem_t
+/// array is built once (and rebuilt only when the set changes) instead of on every wait.
+public final class PollSet {
+    private var items: [zmq_pollitem_t] = []
+    public init() {}
+
+    public var count: Int { items.count }
+
+    /// Replaces the set: each target with its interest (`Poller.readable` | `Poller.writable`).
+    public func reset(_ targets: [PollTarget], events: [Int16]) {
+        items = targets.enumerated().map { i, t -> zmq_pollitem_t in
+            let e = i < events.count ? events[i] : Int16(ZMQ_POLLIN)
+            switch t {
+            case .socket(let s): return zmq_pollitem_t(socket: s.handle, fd: -1, events: e, revents: 0)
+            case .fd(let fd): return zmq_pollitem_t(socket: nil, fd: fd, events: e, revents: 0)
+            }
+        }
+    }
+
+    /// Changes the interest of entry `i`.
+    public func setEvents(_ i: Int, _ events: Int16) { items[i].events = events }
+
+    /// Blocks up to `timeoutMs`; afterwards `revents(i)` says what entry `i` is ready for. An interrupted wait
+    /// reports nothing ready.
+    public func wait(timeoutMs: Int) throws {
+        for i in items.indices { items[i].revents = 0 }
+        let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
+        if rc < 0 {
+            let err = ZMQError.last("zmq_poll")
+            if err.isInterrupted { return }
+            throw err
+        }
+    }
+
+    public func revents(_ i: Int) -> Int16 { items[i].revents }
+}
+
 /// Socket monitor events the runtime cares about.
 public enum MonitorEvent: Sendable, Equatable {
     case connected, disconnected, accepted, closed
