@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire", "EventStream"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ", "RoleKit", "FrontendGuardrails", "Guardrails"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ", "RoleKit", "FrontendGuardrails", "Guardrails"],
+                    exclude: ["Fixtures"]),  // topologies the tests read by path
     ]
 )

@@ -203,7 +203,7 @@ enum Launcher {
         let supervisor = Process()
         supervisor.executableURL = URL(fileURLWithPath: binDirectory() + "/bedrock-sim")
         supervisor.arguments = ["supervise", "--run-dir", run.path] + (options.ownerPid.map { ["--owner-pid", String($0)] } ?? [])
-        FileManager.default.createFile(atPath: run.logsPath + "/supervisor.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: run.logsPath + "/supervisor.log", contents: nil)
         let log = FileHandle(forWritingAtPath: run.logsPath + "/supervisor.log")
         supervisor.standardOutput = log
         supervisor.standardError = log
