@@ -74,10 +74,11 @@ public struct JSONLine {
     public static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
         if v < 10 { out.append(48 + UInt8(v)); return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-            var n = 0
+            // Filled from the end, then appended in one piece.
+            var i = 20
             var x = v
-            while x > 0 { buf[n] = 48 + UInt8(x % 10); x /= 10; n += 1 }
-            for i in stride(from: n - 1, through: 0, by: -1) { out.append(buf[i]) }
+            while x > 0 { i -= 1; buf[i] = 48 + UInt8(truncatingIfNeeded: x % 10); x /= 10 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<20]))
         }
     }
 

@@ -149,10 +149,17 @@ public enum TraceWire {
         }
         mutating func uint(_ width: Int, _ what: StaticString) throws(MalformedBatch) -> UInt64 {
             try need(width, what)
-            var v: UInt64 = 0
-            for i in 0..<width { v |= UInt64(buf[offset + i]) << (8 * UInt64(i)) }
+            let raw = UnsafeRawPointer(buf.baseAddress!) + offset
             offset += width
-            return v
+            switch width {
+            case 8: return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+            case 4: return UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            case 2: return UInt64(UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self)))
+            default:
+                var v: UInt64 = 0
+                for i in 0..<width { v |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+                return v
+            }
         }
         mutating func string(_ what: StaticString) throws(MalformedBatch) -> UnsafeBufferPointer<UInt8> {
             let n = Int(try uint(2, what))

@@ -126,4 +126,15 @@ struct TraceWireTests {
                                 reason: r.reason, details: [], vpceId: nil, to: &plainTransit)
         #expect(plain == plainTransit)
     }
+
+    @Test func decimalDigitsMatchTheStandardLibrary() {
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 1_795_740_168_815, UInt64.max, UInt64.max - 1]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<1000 { values.append(UInt64.random(in: 0...UInt64.max, using: &g) >> UInt64.random(in: 0...63, using: &g)) }
+        for v in values {
+            var out: [UInt8] = [7]
+            JSONLine.appendDecimal(v, to: &out)
+            #expect(out == [7] + Array(String(v).utf8), "\(v)")
+        }
+    }
 }
