@@ -73,9 +73,7 @@ public struct ByteReader {
     /// A String from UTF-8 bytes, nil when they are not valid UTF-8. Wire strings (ids, names, headers) are nearly
     /// always ASCII: those are copied without the generic validator (which looks up generic metadata per call).
     public static func utf8String(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-        var ascii = true
-        for x in b where x >= 0x80 { ascii = false; break }
-        if !ascii { return String(validating: b, as: UTF8.self) }
+        for x in b where x >= 0x80 { return String(validating: b, as: UTF8.self) }
         return String(unsafeUninitializedCapacity: b.count) { out in
             _ = out.initialize(from: b)
             return b.count

@@ -247,7 +247,7 @@ private struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
             let end = index
             index += 1
-            let s = bytes.withUnsafeBufferPointer { utf8String(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+            let s = bytes.withUnsafeBufferPointer { UTF8Text.validatedString(UnsafeBufferPointer(rebasing: $0[start..<end])) }
             guard let s else { throw fail("invalid UTF-8 in string") }
             return s
         }
@@ -456,15 +456,5 @@ extension JSONValue {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<p.count]))
             out.append(UInt8(ascii: "\""))
         }
-    }
-}
-
-/// A String from UTF-8 bytes, nil when invalid. ASCII (prompts, keys, most values) is copied without the generic
-/// validator, which looks up generic metadata on every call.
-func utf8String(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-    for x in b where x >= 0x80 { return String(validating: b, as: UTF8.self) }
-    return String(unsafeUninitializedCapacity: b.count) { out in
-        _ = out.initialize(from: b)
-        return b.count
     }
 }

@@ -248,7 +248,7 @@ enum TextGenerator {
 
     /// "N tokens" or "N words" in the prompt (N from 1 to 8,192), the first one found.
     static func requestedLength(_ prompt: String) -> Int? {
-        if let fast = prompt.utf8.withContiguousStorageIfAvailable({ asciiRequestedLength($0) }), let answer = fast { return answer }
+        if let answer = UTF8Text.withBytes(prompt, { asciiRequestedLength($0) }) { return answer }
         return unicodeRequestedLength(prompt)
     }
 

@@ -224,10 +224,21 @@ public final class Node {
         if r.lamport == 0 { r.lamport = lamport }
         if r.monoNs == 0 { r.monoNs = SimClock.monotonicNanoseconds() }
         if r.wallMs == 0 { r.wallMs = SimClock.unixMilliseconds() }
-        if let sink = localTraceSink { sink(encoder.encode(r)); return }
-        // Binary on the wire (TraceWire): appending a record only copies bytes; the collector renders JSON.
-        if traceBatch.isEmpty { traceFlushDueNs = r.monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
-        TraceWire.append(r, to: &traceBatch)
+        journal(monoNs: r.monoNs) { TraceWire.append(r, to: &$0) }
+    }
+
+    /// Appends one record, written by `write`, to the journal: binary on the wire (TraceWire), so a hop only copies
+    /// bytes and the collector renders JSON; the collector itself renders its own records at once.
+    private func journal(monoNs: UInt64, _ write: (inout [UInt8]) -> Void) {
+        if let sink = localTraceSink {
+            var one: [UInt8] = []
+            TraceWire.beginBatch(&one)
+            write(&one)
+            sink(encoder.line(ofBatch: one))
+            return
+        }
+        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
+        write(&traceBatch)
         if traceBatch.count > 256 * 1024 { flushTrace() }
     }
 
@@ -250,10 +261,6 @@ public final class Node {
     public func peerAccount(_ peer: String) -> String {
         if peer == "operator" { return "" }
         return accountOfNode[peer] ?? ""
-    }
-
-    static func layers(for type: MessageType) -> [String] {
-        isEndToEnd(type) ? ["curve", "e2e-aes-256-gcm"] : ["curve"]
     }
 
     /// Whether a message type is sealed end to end between client and front end (besides CURVE on the link).
@@ -531,27 +538,16 @@ public final class Node {
                      decision: "", reason: "", details: [])
     }
 
-    /// The send/recv record of one message, appended to the batch without building a TraceRecord.
+    /// The send/recv record of one message, appended to the journal without building a TraceRecord.
     private func traceTransit(_ event: TraceRecord.Event, _ e: Envelope, bytes: Int, peer: String, monoNs: UInt64, wallMs: UInt64,
                               decision: String, reason: String, details: [(String, String)]) {
-        guard tracingEnabled, localTraceSink == nil else {
-            guard tracingEnabled else { return }
-            var r = TraceRecord(event: event)
-            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
-            r.messageId = e.messageId; r.requestId = e.requestId; r.inReplyTo = e.inReplyTo
-            r.traceparent = e.traceparent; r.bytes = bytes; r.layers = Node.layers(for: e.type)
-            r.decision = decision; r.reason = reason; r.details = details
-            if let v = e.stamps["vpceId"] { r.details.append(("vpceId", v)) }
-            r.monoNs = monoNs; r.wallMs = wallMs
-            trace(r)
-            return
+        guard tracingEnabled else { return }
+        journal(monoNs: monoNs) {
+            TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
+                                    peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
+                                    inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
+                                    decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"], to: &$0)
         }
-        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
-        TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
-                                peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
-                                inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
-                                decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"], to: &traceBatch)
-        if traceBatch.count > 256 * 1024 { flushTrace() }
     }
 
     private func drainService(role: NodeRole) {

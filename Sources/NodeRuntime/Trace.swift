@@ -73,13 +73,9 @@ public enum TraceWire {
     }
 
     public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
-        out.append(UInt8(events.firstIndex(of: r.event) ?? 0))
-        u64(r.wallMs, &out); u64(r.monoNs, &out); u64(r.lamport, &out)
-        let b = UInt32(clamping: r.bytes)
-        withUnsafeBytes(of: b.littleEndian) { out.append(contentsOf: $0) }
-        string(r.messageType, &out); string(r.peer, &out); string(r.peerAccount, &out)
-        string(r.messageId, &out); string(r.requestId, &out); string(r.inReplyTo, &out)
-        string(r.traceparent, &out); string(r.decision, &out); string(r.reason, &out)
+        appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                   peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                   inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason, to: &out)
         out.append(UInt8(min(r.layers.count, 255)))
         for l in r.layers.prefix(255) { string(l, &out) }
         out.append(UInt8(min(r.details.count, 255)))
@@ -89,20 +85,29 @@ public enum TraceWire {
     /// A send or receive record written straight from the envelope's fields: the same bytes as `append` of the
     /// equivalent TraceRecord, without building one (two of these per message on every node).
     public static func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
-                              type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
-                              inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
-                              details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
-        out.append(UInt8(events.firstIndex(of: event) ?? 0))
-        u64(wallMs, &out); u64(monoNs, &out); u64(lamport, &out)
-        let b = UInt32(clamping: bytes)
-        withUnsafeBytes(of: b.littleEndian) { out.append(contentsOf: $0) }
-        string(type, &out); string(peer, &out); string(peerAccount, &out)
-        string(messageId, &out); string(requestId, &out); string(inReplyTo, &out)
-        string(traceparent, &out); string(decision, &out); string(reason, &out)
+                                     type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                                     inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
+                                     details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
+        appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
+                   peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                   traceparent: traceparent, decision: decision, reason: reason, to: &out)
         out.append(contentsOf: endToEnd ? layersCurveE2E : layersCurve)
         out.append(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
         for (k, v) in details.prefix(254) { string(k, &out); string(v, &out) }
         if let vpceId { string("vpceId", &out); string(vpceId, &out) }
+    }
+
+    /// Everything of a record before its layers and details.
+    @inline(__always)
+    static func appendHead(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
+                           type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                           inReplyTo: String, traceparent: String, decision: String, reason: String, to out: inout [UInt8]) {
+        out.append(UInt8(events.firstIndex(of: event) ?? 0))
+        u64(wallMs, &out); u64(monoNs, &out); u64(lamport, &out)
+        withUnsafeBytes(of: UInt32(clamping: bytes).littleEndian) { out.append(contentsOf: $0) }
+        string(type, &out); string(peer, &out); string(peerAccount, &out)
+        string(messageId, &out); string(requestId, &out); string(inReplyTo, &out)
+        string(traceparent, &out); string(decision, &out); string(reason, &out)
     }
 
     static let layersCurve: [UInt8] = { var o: [UInt8] = [1]; string("curve", &o); return o }()
@@ -269,6 +274,11 @@ public struct TraceEncoder {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
         TraceWire.append(r, to: &batch)
+        return line(ofBatch: batch)
+    }
+
+    /// The trace.jsonl line (without its newline) of a batch holding one record.
+    public mutating func line(ofBatch batch: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         _ = try? TraceWire.render(batch: batch, as: identity, into: &out, cache: &secondCache)

@@ -89,17 +89,7 @@ public final class FrontendAuthorization {
 
     /// Evaluates one action for the authenticated principal with the request context AWS builds.
     func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
-        // Keys already in IAM's lowercase form (condition keys are case-insensitive): nothing to fold per call.
-        var context = p.tagContext
-        context.reserveCapacity(context.count + 9)
-        let nowMs = SimClock.unixMilliseconds()
-        // The SDK endpoint says whether the SDK reached it over TLS (claim bound to the sealed request as AAD).
-        context["aws:securetransport"] = call.claims["secureTransport"] == "false" ? "false" : "true"
-        context["aws:requestedregion"] = .single(region)
-        context["aws:currenttime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
-        context["aws:epochtime"] = .single(String(nowMs / 1000))
-        if let v = call.sourceVpce { context["aws:sourcevpce"] = .single(v) }
-        if let v = call.sourceVpc, !v.isEmpty { context["aws:sourcevpc"] = .single(v) }
+        var context = p.requestContext(region: region, claims: call.claims, sourceVpce: call.sourceVpce, sourceVpc: call.sourceVpc)
         if let org = directory.config.organizationId, directory.scpLevels[p.config.accountId] != nil {
             context["aws:principalorgid"] = .single(org)
         }

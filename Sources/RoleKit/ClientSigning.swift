@@ -103,7 +103,7 @@ public final class ClientAuthorization {
         default: break
         }
         if let drop = options["sigv4-drop-header"] {
-            request.headers.removeAll { $0.name.lowercased() == drop.lowercased() }
+            request.headers.removeAll { $0.name.equalsIgnoringASCIICase(drop) }
         }
     }
 
@@ -181,14 +181,7 @@ public final class EndpointPolicyCheck {
             return .forward(reason: "allow: the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)",
                             details: details)
         }
-        var context = p.tagContext
-        let nowMs = SimClock.unixMilliseconds()
-        context["aws:SourceVpce"] = .single(endpointId)
-        if !vpcId.isEmpty { context["aws:SourceVpc"] = .single(vpcId) }
-        context["aws:SecureTransport"] = envelope.claims["secureTransport"] == "false" ? "false" : "true"
-        context["aws:RequestedRegion"] = .single(region)
-        context["aws:CurrentTime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
-        context["aws:EpochTime"] = .single(String(nowMs / 1000))
+        let context = p.requestContext(region: region, claims: envelope.claims, sourceVpce: endpointId, sourceVpc: vpcId)
         let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         let result = PolicyEvaluator.evaluate(EvaluationInput(request: request, identityPolicies: [allowAll],
                                                               endpointPolicies: [document]))

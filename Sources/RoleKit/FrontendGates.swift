@@ -39,9 +39,9 @@ public struct FrontendCall {
     /// handlers and the audit record.
     public var attributes: [String: String] = [:]
     /// CloudTrail userIdentity, filled in by the authentication gate.
-    public var userIdentity: [String: JSONValue] = [:]
+    public var userIdentity: [String: JSONValue] = [:] { didSet { userIdentityJSON = nil } }
     /// `userIdentity` already serialized (the authentication gate keeps it per access key), so the audit record
-    /// does not serialize it again on every call. Nil means "serialize userIdentity".
+    /// does not serialize it again on every call. Nil means "serialize userIdentity"; setting userIdentity clears it.
     public var userIdentityJSON: [UInt8]?
     /// CloudTrail requestParameters beyond the defaults (never content).
     public var auditParameters: [String: JSONValue] = [:]

@@ -70,8 +70,8 @@ public final class FrontendRole: NodeRole {
     /// The endpoint id the topology gives each PrivateLink endpoint node (checked against its stamp on every call).
     private var endpointIds: [String: String] = [:]
     private var roundRobin: [String: Int] = [:]
-    /// The model host's path per model and action (percent-encoding the model id once).
-    private var modelPaths: [String: String] = [:]
+    /// Model ids as they appear in a model host's path (percent-encoded once per model).
+    private var encodedModelIds: [String: String] = [:]
     private let region: String
     public static let maxAttempts = 3
     public static let maxPending = 10_000
@@ -355,13 +355,12 @@ public final class FrontendRole: NodeRole {
         roundRobin[p.call.modelId] = i &+ 1
         let host = live[i % live.count]
         let modelId = p.call.attributes["canonicalModelId"] ?? p.call.modelId
-        let pathKey = modelId + "\u{0}" + p.forwardAction
-        let path = modelPaths[pathKey] ?? {
-            let built = "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/\(p.forwardAction)"
-            if modelPaths.count < 4096 { modelPaths[pathKey] = built }
-            return built
+        let encoded = encodedModelIds[modelId] ?? {
+            let e = RuntimeRouter.percentEncodeSegment(modelId)
+            if encodedModelIds.count < 4096 { encodedModelIds[modelId] = e }
+            return e
         }()
-        var forward = HTTPRequest(method: "POST", path: path, headers: [], body: p.forwardBody)
+        var forward = HTTPRequest(method: "POST", path: "/model/\(encoded)/\(p.forwardAction)", headers: [], body: p.forwardBody)
         let converse = p.call.runtimeOperation == .converse || p.call.runtimeOperation == .converseStream
         if let ct = converse ? "application/json" : p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
         // A dedicated (provisioned) host checks the owner again.
@@ -707,9 +706,8 @@ public final class FrontendRole: NodeRole {
 
     private func recordAudit(call: FrontendCall, error: BedrockError?, node: Node) {
         var identity = call.userIdentity
-        var identityJSON = call.userIdentityJSON
+        let identityJSON = identity.isEmpty ? nil : call.userIdentityJSON
         if identity.isEmpty {
-            identityJSON = nil
             // Until SigV4 authentication fills it, the caller is known only as its account (from the endpoint stamp).
             identity = ["type": .string("AWSAccount"), "accountId": .string(call.clientAccount), "principalId": .string(call.clientAccount)]
         }

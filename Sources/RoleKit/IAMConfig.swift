@@ -163,6 +163,23 @@ public final class ResolvedPrincipal: Sendable {
         tagContext = tags
     }
 
+    /// The request context AWS populates for a call by this principal (the front end and the VPC endpoint's policy
+    /// both evaluate with it): principal tags, aws:SecureTransport (the SDK endpoint's claim, bound to the sealed
+    /// request as AAD), aws:RequestedRegion, aws:CurrentTime, aws:EpochTime, aws:SourceVpce and aws:SourceVpc. Keys
+    /// are in IAM's lowercase form (condition keys are case-insensitive), so nothing is folded per call.
+    func requestContext(region: String, claims: [String: String], sourceVpce: String?, sourceVpc: String?) -> [String: ContextValue] {
+        var context = tagContext
+        context.reserveCapacity(context.count + 9)
+        let nowMs = SimClock.unixMilliseconds()
+        context["aws:securetransport"] = claims["secureTransport"] == "false" ? "false" : "true"
+        context["aws:requestedregion"] = .single(region)
+        context["aws:currenttime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))
+        context["aws:epochtime"] = .single(String(nowMs / 1000))
+        if let v = sourceVpce { context["aws:sourcevpce"] = .single(v) }
+        if let v = sourceVpc, !v.isEmpty { context["aws:sourcevpc"] = .single(v) }
+        return context
+    }
+
     /// CloudTrail `userIdentity`.
     public func userIdentity(accessKeyId: String) -> [String: JSONValue] {
         var o: [String: JSONValue] = [

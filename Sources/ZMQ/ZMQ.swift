@@ -263,47 +263,18 @@ public enum PollTarget {
 }
 
 public enum Poller {
-    /// Blocks up to `timeoutMs` (-1 = forever) and returns, for each target, whether it is readable.
-    /// Call only from a dedicated thread.
-    public static func poll(_ targets: [PollTarget], timeoutMs: Int) throws -> [Bool] {
-        var items = targets.map { t -> zmq_pollitem_t in
-            switch t {
-            case .socket(let s): return zmq_pollitem_t(socket: s.handle, fd: -1, events: Int16(ZMQ_POLLIN), revents: 0)
-            case .fd(let fd): return zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0)
-            }
-        }
-        let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
-        if rc < 0 {
-            let err = ZMQError.last("zmq_poll")
-            if err.isInterrupted { return Array(repeating: false, count: targets.count) }
-            throw err
-        }
-        return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
-    }
-}
-
-extension Poller {
-    /// Interest and readiness flags for `poll(_:events:)`: libzmq's, which differ from poll(2)'s.
+    /// Interest and readiness flags for `PollSet`: libzmq's, which differ from poll(2)'s.
     public static let readable: Int16 = Int16(ZMQ_POLLIN)
     public static let writable: Int16 = Int16(ZMQ_POLLOUT)
     public static let failed: Int16 = Int16(ZMQ_POLLERR)
 
-    /// Like `poll(_:timeoutMs:)`, with per-target interest (`readable` | `writable`); returns each target's revents.
-    public static func poll(_ targets: [PollTarget], events: [Int16], timeoutMs: Int) throws -> [Int16] {
-        var items = targets.enumerated().map { i, t -> zmq_pollitem_t in
-            let e = i < events.count ? events[i] : Int16(ZMQ_POLLIN)
-            switch t {
-            case .socket(let s): return zmq_pollitem_t(socket: s.handle, fd: -1, events: e, revents: 0)
-            case .fd(let fd): return zmq_pollitem_t(socket: nil, fd: fd, events: e, revents: 0)
-            }
-        }
-        let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
-        if rc < 0 {
-            let err = ZMQError.last("zmq_poll")
-            if err.isInterrupted { return Array(repeating: 0, count: targets.count) }
-            throw err
-        }
-        return items.map { $0.revents }
+    /// Blocks up to `timeoutMs` (-1 = forever) and returns, for each target, whether it is readable.
+    /// Call only from a dedicated thread.
+    public static func poll(_ targets: [PollTarget], timeoutMs: Int) throws -> [Bool] {
+        let set = PollSet()
+        set.reset(targets, events: [])
+        try set.wait(timeoutMs: timeoutMs)
+        return (0..<set.count).map { set.revents($0) & readable != 0 }
     }
 }
 
@@ -315,7 +286,8 @@ public final class PollSet {
 
     public var count: Int { items.count }
 
-    /// Replaces the set: each target with its interest (`Poller.readable` | `Poller.writable`).
+    /// Replaces the set: each target with its interest (`Poller.readable` | `Poller.writable`; readable where
+    /// `events` has no entry).
     public func reset(_ targets: [PollTarget], events: [Int16]) {
         items = targets.enumerated().map { i, t -> zmq_pollitem_t in
             let e = i < events.count ? events[i] : Int16(ZMQ_POLLIN)
@@ -325,9 +297,6 @@ public final class PollSet {
             }
         }
     }
-
-    /// Changes the interest of entry `i`.
-    public func setEvents(_ i: Int, _ events: Int16) { items[i].events = events }
 
     /// Blocks up to `timeoutMs`; afterwards `revents(i)` says what entry `i` is ready for. An interrupted wait
     /// reports nothing ready.
