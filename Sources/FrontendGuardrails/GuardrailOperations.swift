@@ -151,12 +151,10 @@ public struct CreateGuardrailOperation: TemplatedOperation {
         ("bedrock:CreateGuardrail", "arn:aws:bedrock:\(region):\(call.callerAccount):guardrail/*")
     }
     public func annotate(_ call: inout FrontendCall) { annotateControlPlane(&call, readOnly: false) }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
-        let body: [String: JSONValue]
-        switch GuardrailAPI.body(call) { case .success(let b): body = b; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let cfg: GuardrailConfiguration, stored: JSONValue
-        switch GuardrailAPI.configuration(body) { case .success(let r): (cfg, stored) = r; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let body = try GuardrailAPI.body(call).get()
+        let (cfg, stored) = try GuardrailAPI.configuration(body).get()
         let account = call.callerAccount
         if store.guardrails(account: account).contains(where: { $0.name == cfg.name }) {
             return GuardrailAPI.conflict(cfg.name).httpResponse(requestId: rid)
@@ -178,14 +176,11 @@ public struct UpdateGuardrailOperation: TemplatedOperation {
         ("bedrock:UpdateGuardrail", GuardrailAPI.resourceArn(call, region: region))
     }
     public func annotate(_ call: inout FrontendCall) { annotateControlPlane(&call, readOnly: false) }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
-        let g: StoredGuardrail
-        switch GuardrailAPI.resolve(call, store) { case .success(let x): g = x; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let body: [String: JSONValue]
-        switch GuardrailAPI.body(call) { case .success(let b): body = b; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let cfg: GuardrailConfiguration, stored: JSONValue
-        switch GuardrailAPI.configuration(body) { case .success(let r): (cfg, stored) = r; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let g = try GuardrailAPI.resolve(call, store).get()
+        let body = try GuardrailAPI.body(call).get()
+        let (cfg, stored) = try GuardrailAPI.configuration(body).get()
         if store.guardrails(account: g.account).contains(where: { $0.name == cfg.name && $0.id != g.id }) {
             return GuardrailAPI.conflict(cfg.name).httpResponse(requestId: rid)
         }
@@ -210,14 +205,13 @@ public struct GetGuardrailOperation: TemplatedOperation {
         annotateControlPlane(&call, readOnly: true)
         if let v = queryParameters(call.request)["guardrailVersion"] { call.auditParameters["guardrailVersion"] = .string(v) }
     }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
         let version = queryParameters(call.request)["guardrailVersion"] ?? "DRAFT"
         guard GuardrailStore.isVersion(version) else {
             return GuardrailAPI.patternError(version, "guardrailVersion", GuardrailStore.versionPattern).httpResponse(requestId: rid)
         }
-        let g: StoredGuardrail
-        switch GuardrailAPI.resolve(call, store) { case .success(let x): g = x; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let g = try GuardrailAPI.resolve(call, store).get()
         guard let v = g.version(version) else { return GuardrailAPI.versionNotFound(g.id, version).httpResponse(requestId: rid) }
         guard let cfg = try? GuardrailConfiguration.decode(json: v.config.serialized()) else {
             return BedrockError.internalFailure("The stored guardrail configuration is unreadable.").httpResponse(requestId: rid)
@@ -233,7 +227,7 @@ public struct ListGuardrailsOperation: TemplatedOperation {
     public init(store: GuardrailStore) { self.store = store }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:ListGuardrails", "*") }
     public func annotate(_ call: inout FrontendCall) { call.attributes["readOnly"] = "true" }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
         let q = queryParameters(call.request)
         var maxResults = 1000
@@ -280,12 +274,10 @@ public struct CreateGuardrailVersionOperation: TemplatedOperation {
         ("bedrock:CreateGuardrailVersion", GuardrailAPI.resourceArn(call, region: region))
     }
     public func annotate(_ call: inout FrontendCall) { annotateControlPlane(&call, readOnly: false) }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
-        let g: StoredGuardrail
-        switch GuardrailAPI.resolve(call, store) { case .success(let x): g = x; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let body: [String: JSONValue]
-        switch GuardrailAPI.body(call, allowEmpty: true) { case .success(let b): body = b; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let g = try GuardrailAPI.resolve(call, store).get()
+        let body = try GuardrailAPI.body(call, allowEmpty: true).get()
         var description: String?
         if let d = body["description"] {
             guard let s = d.stringValue, (1...200).contains(s.utf16.count) else {
@@ -313,15 +305,14 @@ public struct DeleteGuardrailOperation: TemplatedOperation {
         annotateControlPlane(&call, readOnly: false)
         if let v = queryParameters(call.request)["guardrailVersion"] { call.auditParameters["guardrailVersion"] = .string(v) }
     }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
         let version = queryParameters(call.request)["guardrailVersion"]
         // Only numbered versions can be deleted one by one; deleting the guardrail removes the DRAFT with it.
         if let version, !GuardrailStore.isVersion(version, allowDraft: false) {
             return GuardrailAPI.patternError(version, "guardrailVersion", GuardrailStore.numericalVersionPattern).httpResponse(requestId: rid)
         }
-        let g: StoredGuardrail
-        switch GuardrailAPI.resolve(call, store) { case .success(let x): g = x; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let g = try GuardrailAPI.resolve(call, store).get()
         guard store.delete(account: g.account, id: g.id, version: version) else {
             return GuardrailAPI.versionNotFound(g.id, version ?? "DRAFT").httpResponse(requestId: rid)
         }
@@ -388,18 +379,15 @@ public struct ApplyGuardrailOperation: TemplatedOperation {
         return .success((source, blocks, scope))
     }
 
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let rid = call.requestId
         let version = call.pathParameters["guardrailVersion"] ?? ""
         guard GuardrailStore.isVersion(version) else {
             return GuardrailAPI.patternError(version, "guardrailVersion", GuardrailStore.versionPattern).httpResponse(requestId: rid)
         }
-        let g: StoredGuardrail
-        switch GuardrailAPI.resolve(call, store) { case .success(let x): g = x; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let body: [String: JSONValue]
-        switch GuardrailAPI.body(call) { case .success(let b): body = b; case .failure(let e): return e.httpResponse(requestId: rid) }
-        let req: (GuardrailContentSource, [GuardrailContentBlock], GuardrailOutputScope)
-        switch Self.request(body) { case .success(let r): req = r; case .failure(let e): return e.httpResponse(requestId: rid) }
+        let g = try GuardrailAPI.resolve(call, store).get()
+        let body = try GuardrailAPI.body(call).get()
+        let req = try Self.request(body).get()
         let engine: GuardrailEngine?
         do { engine = try store.engine(g, version: version) } catch {
             return BedrockError.internalFailure("The stored guardrail configuration is unreadable.").httpResponse(requestId: rid)

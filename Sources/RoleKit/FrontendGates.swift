@@ -79,7 +79,8 @@ public protocol LocalOperation {
     func match(method: String, path: String) -> [String: String]?
     /// The IAM action and resource ARN for the call (resource "*" where the API has none).
     func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String)
-    func handle(_ call: FrontendCall, node: Node) -> HTTPResponse
+    /// The answer; a thrown error is answered in the service's error shape (status, type, message).
+    func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse
     /// Sets what the audit record and later gates need (eventCategory, readOnly, auditParameters) once the
     /// operation is known, before any gate runs, so even a denied call is recorded correctly. Default: nothing.
     func annotate(_ call: inout FrontendCall)

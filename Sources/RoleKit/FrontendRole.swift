@@ -274,7 +274,8 @@ public final class FrontendRole: NodeRole {
             return
         }
         if let op = local {
-            var response = op.handle(call, node: node)
+            var response: HTTPResponse
+            do { response = try op.handle(call, node: node) } catch { response = error.httpResponse(requestId: call.requestId) }
             if response.header("x-amzn-RequestId") == nil { response.headers.append(HTTPHeader("x-amzn-RequestId", call.requestId)) }
             let err = BedrockError.from(response)
             sendSealed(response, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node,

@@ -213,12 +213,8 @@ public struct CreateFoundationModelAgreementOperation: TemplatedOperation {
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
-        let body: [String: JSONValue]
-        switch bodyObject(call) {
-        case .success(let o): body = o
-        case .failure(let e): return e.httpResponse(requestId: call.requestId)
-        }
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
+        let body = try bodyObject(call).get()
         for key in ["offerToken", "modelId"] where body[key]?.stringValue == nil {
             return BedrockError.validation("1 validation error detected: Value null at '\(key)' failed to satisfy constraint: Member must not be null").httpResponse(requestId: call.requestId)
         }
@@ -249,12 +245,8 @@ public struct DeleteFoundationModelAgreementOperation: TemplatedOperation {
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
-        let body: [String: JSONValue]
-        switch bodyObject(call) {
-        case .success(let o): body = o
-        case .failure(let e): return e.httpResponse(requestId: call.requestId)
-        }
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
+        let body = try bodyObject(call).get()
         guard let id = body["modelId"]?.stringValue else {
             return BedrockError.validation("1 validation error detected: Value null at 'modelId' failed to satisfy constraint: Member must not be null").httpResponse(requestId: call.requestId)
         }
@@ -314,12 +306,8 @@ public struct PutUseCaseForModelAccessOperation: TemplatedOperation {
     let store: ModelAccessStore
     public init(store: ModelAccessStore) { self.store = store }
     public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", "*") }
-    public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
-        let body: [String: JSONValue]
-        switch bodyObject(call) {
-        case .success(let o): body = o
-        case .failure(let e): return e.httpResponse(requestId: call.requestId)
-        }
+    public func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
+        let body = try bodyObject(call).get()
         guard let form = body["formData"]?.stringValue else {
             return BedrockError.validation("1 validation error detected: Value null at 'formData' failed to satisfy constraint: Member must not be null").httpResponse(requestId: call.requestId)
         }

@@ -204,7 +204,7 @@ struct PTOperation: LocalOperation {
         return ("bedrock:\(name)", id.hasPrefix("arn:") ? id : "arn:aws:bedrock:\(region):\(call.callerAccount):provisioned-model/\(id)")
     }
 
-    func handle(_ call: FrontendCall, node: Node) -> HTTPResponse {
+    func handle(_ call: FrontendCall, node: Node) throws(BedrockError) -> HTTPResponse {
         let account = call.callerAccount
         let rid = call.requestId
         let s = service
@@ -213,34 +213,25 @@ struct PTOperation: LocalOperation {
             let mine = s.pts.values.filter { $0.account == account }.sorted { $0.creationTime < $1.creationTime }
             return s.json(.object(["provisionedModelSummaries": .array(mine.map(s.describe))]), rid)
         case .get:
-            switch s.lookup(call.pathParameters["id"] ?? "", account: account) {
-            case .failure(let e): return e.httpResponse(requestId: rid)
-            case .success(let p): return s.json(s.describe(p), rid)
-            }
+            return s.json(s.describe(try s.lookup(call.pathParameters["id"] ?? "", account: account).get()), rid)
         case .delete:
-            switch s.lookup(call.pathParameters["id"] ?? "", account: account) {
-            case .failure(let e): return e.httpResponse(requestId: rid)
-            case .success(let p):
-                s.pts[p.arn] = nil
-                s.calls.call(HTTPRequest(method: "POST", path: "/unload", body: JSONValue.object(["provisionedModelArn": .string(p.arn)]).serialized()),
-                             to: p.host, requestId: SimIds.uuid(), node: node) { _ in }
-                return s.json(.object([:]), rid)
-            }
+            let p = try s.lookup(call.pathParameters["id"] ?? "", account: account).get()
+            s.pts[p.arn] = nil
+            s.calls.call(HTTPRequest(method: "POST", path: "/unload", body: JSONValue.object(["provisionedModelArn": .string(p.arn)]).serialized()),
+                         to: p.host, requestId: SimIds.uuid(), node: node) { _ in }
+            return s.json(.object([:]), rid)
         case .update:
-            switch s.lookup(call.pathParameters["id"] ?? "", account: account) {
-            case .failure(let e): return e.httpResponse(requestId: rid)
-            case .success(var p):
-                guard let body = try? JSONValue.parse(call.request.body), let units = body["desiredModelUnits"]?.intValue, units >= 1 else {
-                    return BedrockError.validation("desiredModelUnits must be an integer of at least 1.").httpResponse(requestId: rid)
-                }
-                guard p.status == "InService" || p.status == "Failed" else {
-                    return BedrockError("ConflictException", 409, "The provisioned model is \(p.status).").httpResponse(requestId: rid)
-                }
-                p.desiredUnits = units; p.status = "Updating"; p.lastModifiedTime = s.now()
-                s.pts[p.arn] = p
-                s.load(p.arn, node: node)
-                return s.json(.object([:]), rid)
+            var p = try s.lookup(call.pathParameters["id"] ?? "", account: account).get()
+            guard let body = try? JSONValue.parse(call.request.body), let units = body["desiredModelUnits"]?.intValue, units >= 1 else {
+                return BedrockError.validation("desiredModelUnits must be an integer of at least 1.").httpResponse(requestId: rid)
             }
+            guard p.status == "InService" || p.status == "Failed" else {
+                return BedrockError("ConflictException", 409, "The provisioned model is \(p.status).").httpResponse(requestId: rid)
+            }
+            p.desiredUnits = units; p.status = "Updating"; p.lastModifiedTime = s.now()
+            s.pts[p.arn] = p
+            s.load(p.arn, node: node)
+            return s.json(.object([:]), rid)
         case .create:
             guard let body = try? JSONValue.parse(call.request.body), let modelId = body["modelId"]?.stringValue,
                   let name = body["provisionedModelName"]?.stringValue, !name.isEmpty else {
