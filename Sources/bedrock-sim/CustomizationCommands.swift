@@ -58,6 +58,26 @@ struct AWSCallContext {
         try request(["command": "invoke", "method": method, "path": path, "body": body, "deadlineMs": 20_000,
                      "headers": [String: String](), "options": principal.map { ["principal": $0] } ?? [String: String]()])
     }
+
+    /// GET `path`; with `wait`, again every 200 ms while the resource's `status` is one of `pending` (at most
+    /// `timeout` seconds), for `get --wait` of jobs and provisioned throughput.
+    func get(_ path: String, wait: Bool, whileStatusIn pending: Set<String>, timeout: TimeInterval) throws -> [String: Any] {
+        var reply = try bedrock(method: "GET", path: path)
+        let deadline = Date().addingTimeInterval(timeout)
+        while wait, Date() < deadline, let b = reply["body"] as? String,
+              let s = (try? JSONSerialization.jsonObject(with: Data(b.utf8)) as? [String: Any])?["status"] as? String,
+              pending.contains(s) {
+            usleep(200_000)
+            reply = try bedrock(method: "GET", path: path)
+        }
+        return reply
+    }
+}
+
+/// Positional argument `i` of a CLI action, or `missing` as the error.
+func actionArgument(_ args: [String], _ i: Int, missing: @autoclosure () -> String) throws -> String {
+    guard i < args.count else { throw CLIError(missing()) }
+    return args[i]
 }
 
 /// Prints a reply; throws exit 4 when it is an error.
@@ -169,26 +189,16 @@ struct CustomizeCommand: ParsableCommand {
     func run() throws {
         try runCLI {
             let ctx = try AWSCallContext(options, caller)
-            func arg(_ i: Int) throws -> String {
-                guard i < args.count else { throw CLIError("customize \(action) needs an argument") }
-                return args[i]
-            }
-            let enc = { (s: String) in RuntimeRouter.percentEncodeSegment(s) }
+            func arg(_ i: Int) throws -> String { try actionArgument(args, i, missing: "customize \(action) needs an argument") }
+            let enc = percentEncode
             switch action {
             case "create":
                 var text = try arg(0)
                 if text.hasPrefix("@") { text = try String(contentsOfFile: String(text.dropFirst()), encoding: .utf8) }
                 try printReply(try ctx.bedrock(method: "POST", path: "/model-customization-jobs", body: text), json: caller.json)
             case "get":
-                var reply = try ctx.bedrock(method: "GET", path: "/model-customization-jobs/\(enc(try arg(0)))")
-                let deadline = Date().addingTimeInterval(120)
-                while wait, Date() < deadline, let b = reply["body"] as? String,
-                      let s = (try? JSONSerialization.jsonObject(with: Data(b.utf8)) as? [String: Any])?["status"] as? String,
-                      s == "InProgress" || s == "Stopping" {
-                    usleep(200_000)
-                    reply = try ctx.bedrock(method: "GET", path: "/model-customization-jobs/\(enc(try arg(0)))")
-                }
-                try printReply(reply, json: caller.json)
+                try printReply(try ctx.get("/model-customization-jobs/\(enc(try arg(0)))", wait: wait,
+                                            whileStatusIn: ["InProgress", "Stopping"], timeout: 120), json: caller.json)
             case "list": try printReply(try ctx.bedrock(method: "GET", path: "/model-customization-jobs"), json: caller.json)
             case "stop": try printReply(try ctx.bedrock(method: "POST", path: "/model-customization-jobs/\(enc(try arg(0)))/stop"), json: caller.json)
             case "get-model": try printReply(try ctx.bedrock(method: "GET", path: "/custom-models/\(enc(try arg(0)))"), json: caller.json)
@@ -213,26 +223,16 @@ struct ProvisionCommand: ParsableCommand {
     func run() throws {
         try runCLI {
             let ctx = try AWSCallContext(options, caller)
-            func arg(_ i: Int) throws -> String {
-                guard i < args.count else { throw CLIError("provision \(action) needs more arguments") }
-                return args[i]
-            }
-            let enc = { (s: String) in RuntimeRouter.percentEncodeSegment(s) }
+            func arg(_ i: Int) throws -> String { try actionArgument(args, i, missing: "provision \(action) needs more arguments") }
+            let enc = percentEncode
             switch action {
             case "create":
                 let body = JSONValue.object(["modelId": .string(try arg(0)), "provisionedModelName": .string(try arg(1)),
                                              "modelUnits": .number(Double(Int(try arg(2)) ?? 0))]).serialized()
                 try printReply(try ctx.bedrock(method: "POST", path: "/provisioned-model-throughput", body: String(decoding: body, as: UTF8.self)), json: caller.json)
             case "get":
-                var reply = try ctx.bedrock(method: "GET", path: "/provisioned-model-throughput/\(enc(try arg(0)))")
-                let deadline = Date().addingTimeInterval(60)
-                while wait, Date() < deadline, let b = reply["body"] as? String,
-                      let s = (try? JSONSerialization.jsonObject(with: Data(b.utf8)) as? [String: Any])?["status"] as? String,
-                      s == "Creating" || s == "Updating" {
-                    usleep(200_000)
-                    reply = try ctx.bedrock(method: "GET", path: "/provisioned-model-throughput/\(enc(try arg(0)))")
-                }
-                try printReply(reply, json: caller.json)
+                try printReply(try ctx.get("/provisioned-model-throughput/\(enc(try arg(0)))", wait: wait,
+                                            whileStatusIn: ["Creating", "Updating"], timeout: 60), json: caller.json)
             case "list": try printReply(try ctx.bedrock(method: "GET", path: "/provisioned-model-throughputs"), json: caller.json)
             case "update":
                 let body = JSONValue.object(["desiredModelUnits": .number(Double(Int(try arg(1)) ?? 0))]).serialized()

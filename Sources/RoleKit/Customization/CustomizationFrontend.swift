@@ -20,10 +20,10 @@ import SimCrypto
 public struct CustomizationForwardOperation: ForwardingOperation, TemplatedOperation {
     public let name: String
     public let template: PathTemplate
-    let action: String
     let resource: (FrontendCall, String) -> String
 
-    public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { (action, resource(call, region)) }
+    /// The IAM action is the operation's name (bedrock:CreateModelCustomizationJob ...).
+    public func authorization(for call: FrontendCall, region: String) -> (action: String, resource: String) { ("bedrock:\(name)", resource(call, region)) }
     public func handle(_ call: FrontendCall, node: Node) -> HTTPResponse { BedrockError.internalFailure("forwarded operation").httpResponse(requestId: call.requestId) }
 
     public func forwardTarget(for call: FrontendCall, node: Node) -> Result<String, BedrockError> {
@@ -51,19 +51,19 @@ public struct CustomizationForwardOperation: ForwardingOperation, TemplatedOpera
         }
         return [
             CustomizationForwardOperation(name: "CreateModelCustomizationJob", template: PathTemplate("POST", "/model-customization-jobs"),
-                                          action: "bedrock:CreateModelCustomizationJob", resource: arn("model-customization-job")),
+                                          resource: arn("model-customization-job")),
             CustomizationForwardOperation(name: "ListModelCustomizationJobs", template: PathTemplate("GET", "/model-customization-jobs"),
-                                          action: "bedrock:ListModelCustomizationJobs", resource: { _, _ in "*" }),
+                                          resource: { _, _ in "*" }),
             CustomizationForwardOperation(name: "GetModelCustomizationJob", template: PathTemplate("GET", "/model-customization-jobs/{id}"),
-                                          action: "bedrock:GetModelCustomizationJob", resource: arn("model-customization-job")),
+                                          resource: arn("model-customization-job")),
             CustomizationForwardOperation(name: "StopModelCustomizationJob", template: PathTemplate("POST", "/model-customization-jobs/{id}/stop"),
-                                          action: "bedrock:StopModelCustomizationJob", resource: arn("model-customization-job")),
+                                          resource: arn("model-customization-job")),
             CustomizationForwardOperation(name: "ListCustomModels", template: PathTemplate("GET", "/custom-models"),
-                                          action: "bedrock:ListCustomModels", resource: { _, _ in "*" }),
+                                          resource: { _, _ in "*" }),
             CustomizationForwardOperation(name: "GetCustomModel", template: PathTemplate("GET", "/custom-models/{id}"),
-                                          action: "bedrock:GetCustomModel", resource: arn("custom-model")),
+                                          resource: arn("custom-model")),
             CustomizationForwardOperation(name: "DeleteCustomModel", template: PathTemplate("DELETE", "/custom-models/{id}"),
-                                          action: "bedrock:DeleteCustomModel", resource: arn("custom-model")),
+                                          resource: arn("custom-model")),
         ]
     }
 }
