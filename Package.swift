@@ -33,21 +33,22 @@ let package = Package(
         .target(name: "SimCrypto", dependencies: ["COpenSSL"]),
         .target(name: "Envelope", dependencies: ["SimCrypto"]),
         .target(name: "SigV4", dependencies: ["SimCrypto"]),
-        .target(name: "IAMPolicy"),
+        .target(name: "JSONText"),
+        .target(name: "IAMPolicy", dependencies: ["JSONText"]),
         // Guardrails reads its lexicons from GuardrailsData's resource bundle with FoundationEssentials: a target with
         // resources gets SwiftPM's Bundle.module accessor, which imports full Foundation (not wanted in node processes).
         .target(name: "Guardrails"),
         .target(name: "GuardrailsData", resources: [.copy("Data")]),
         .target(name: "ModelStandIns"),
-        .target(name: "Topology", dependencies: ["IAMPolicy", "Guardrails", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Topology", dependencies: ["IAMPolicy", "Guardrails", "JSONText", .product(name: "Yams", package: "Yams")]),
         // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
-        .target(name: "EventStream"),
-        .target(name: "HTTPWire"),
+        .target(name: "EventStream", dependencies: ["JSONText"]),
+        .target(name: "HTTPWire", dependencies: ["JSONText"]),
         .target(name: "TLSServer", dependencies: ["CLibSSL"]),
 
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
-        .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims"]),
+        .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims", "JSONText"]),
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
@@ -89,7 +90,7 @@ let package = Package(
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], resources: [.copy("Vectors")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPWire", "EventStream"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ", "RoleKit", "FrontendGuardrails", "Guardrails"],
+        .testTarget(name: "IntegrationTests", dependencies: ["Topology", "NodeRuntime", "OperatorKit", "Envelope", "ZMQ", "RoleKit", "FrontendGuardrails", "Guardrails", "JSONText"],
                     exclude: ["Fixtures"]),  // topologies the tests read by path
     ]
 )

@@ -1,3 +1,5 @@
+import JSONText
+
 /// Builders for the events Bedrock streams back (bedrock-api.md §1.4–1.5), and a classifier for received messages.
 ///
 /// Every event carries `:message-type`, `:event-type` (the union member name) and `:content-type`; the payload is the
@@ -155,23 +157,7 @@ public struct JSONObject: Sendable {
     public var text: String { "{" + body + "}" }
 
     /// A JSON string literal (RFC 8259 escaping; non-ASCII passes through as UTF-8).
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let h = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
 
 /// Standard base64 with padding (RFC 4648 §4), as botocore expects for blob members.

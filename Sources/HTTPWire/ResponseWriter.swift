@@ -1,3 +1,5 @@
+import JSONText
+
 /// Serializes HTTP/1.1 responses: whole responses with Content-Length, or a head with
 /// `Transfer-Encoding: chunked` followed by chunks (for event streams, written as they are produced).
 /// Header names that are not tokens are dropped and CR, LF and NUL in values become spaces, so nothing a role puts
@@ -72,23 +74,7 @@ public enum HTTPResponseWriter {
         return String(value.unicodeScalars.map { $0 == "\r" || $0 == "\n" || $0 == "\0" ? " " : Character($0) })
     }
 
-    static func jsonQuote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let h = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func jsonQuote(_ s: String) -> String { JSONText.quoted(s) }
 
     public static func reasonPhrase(_ status: Int) -> String {
         switch status {

@@ -2,6 +2,7 @@
 // JSONSerialization loses: member order, duplicate keys, number lexemes
 // (IAM compares condition numbers as written) and byte offsets for line/column
 // in error messages.
+import JSONText
 
 /// One parsed JSON value with the byte offset where it starts.
 struct JSONNode: Sendable {
@@ -341,26 +342,5 @@ struct JSONParser {
 
 /// Minimal JSON output with a stable member order (the CLI prints one line per result).
 enum JSONWriter {
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-        return out
-    }
+    static func quoted(_ s: String) -> String { JSONText.quoted(s) }
 }

@@ -1,5 +1,7 @@
 // A minimal, allocation-light JSON object writer for trace records, which are written on the hot path of every hop.
 
+import JSONText
+
 public struct JSONLine {
     public private(set) var bytes: [UInt8]
     private var first = true
@@ -29,34 +31,7 @@ public struct JSONLine {
 
     public mutating func finish() -> [UInt8] { bytes.append(UInt8(ascii: "}")); return bytes }
 
-    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Fast path: most values (ids, node names, reasons) need no escaping; scan the contiguous UTF-8 directly.
-        var s = s
-        let clean: Bool = s.withUTF8 { buf in
-            for b in buf where b < 32 || b == 34 || b == 92 { return false }
-            out.append(contentsOf: buf)
-            return true
-        }
-        if clean {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 10: out.append(contentsOf: [92, 110])
-            case 13: out.append(contentsOf: [92, 114])
-            case 9: out.append(contentsOf: [92, 116])
-            case 0..<32:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) { JSONText.appendQuoted(s, to: &out) }
 
     /// `appendQuoted` for UTF-8 bytes received from elsewhere (a node's trace batch): ASCII without escapes is
     /// copied as is; anything else goes through String, which repairs invalid UTF-8, so the line stays valid JSON.
@@ -82,9 +57,5 @@ public struct JSONLine {
         }
     }
 
-    public static func quoted(_ s: String) -> String {
-        var out: [UInt8] = []
-        appendQuoted(s, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func quoted(_ s: String) -> String { JSONText.quoted(s) }
 }

@@ -3,6 +3,7 @@
 // there are none.
 
 #if canImport(FoundationEssentials)
+import JSONText
 import FoundationEssentials
 #else
 import Foundation
@@ -948,23 +949,4 @@ extension Validator {
 }
 
 /// A JSON string literal (shared by the YAML-to-JSON conversions of guardrails and inline policies).
-func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
+func jsonQuoted(_ s: String) -> String { JSONText.quoted(s) }
