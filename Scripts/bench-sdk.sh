@@ -3,9 +3,7 @@
 # Builds release, installs boto3 + moto[server] into .venv-test when missing, runs Scripts/bench-sdk.py "$@".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 swift build -c release
 if ! .venv-test/bin/python -c "import boto3, moto" 2>/dev/null; then
   python3 -m venv .venv-test

@@ -2,8 +2,6 @@
 # The benchmark (release build): the full request path against the raw libzmq baseline, plus the engine figures.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 swift build -c release
 exec .build/release/bedrock-sim bench "$@"

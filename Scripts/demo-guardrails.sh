@@ -4,9 +4,7 @@
 # versions through the control plane, and stops everything (also on Ctrl-C).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 echo "== building"
 swift build
 run_dir="$(pwd)/.bedrock-sim/demo-guardrails"

@@ -5,9 +5,7 @@
 # exits non-zero as soon as any step does not behave as described.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 echo "== building"
 swift build -j "${JOBS:-2}" >/dev/null
 run_dir="$(pwd)/.bedrock-sim/fine-tune-demo"

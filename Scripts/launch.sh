@@ -3,9 +3,7 @@
 # check, and prints where the logs and the trace are.   usage: Scripts/launch.sh [TOPOLOGY] [bedrock-sim up options]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 topology="${1:-Topologies/default.yaml}"
 shift || true
 swift build >/dev/null

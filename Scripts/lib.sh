@@ -24,3 +24,10 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# What every script starts with: the repository as working directory, Swift on PATH, the Debian packages installed.
+enter_repo() {
+  cd "$(repo_root)"
+  ensure_swift
+  ensure_packages
+}

@@ -5,9 +5,7 @@
 # SKIP_PYTHON_TESTS=1 runs only the Swift tests.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$(repo_root)"
-ensure_swift
-ensure_packages
+enter_repo
 swift build
 swift test "$@"
 

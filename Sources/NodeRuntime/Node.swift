@@ -250,6 +250,15 @@ public final class Node {
         traceBatch.removeAll(keepingCapacity: true)
     }
 
+    /// Journals a frame a role does not handle (a type or link it does not expect from that peer): a `rejected`
+    /// record, no answer.
+    public func rejectUnexpected(_ envelope: Envelope, from peer: String) {
+        var r = TraceRecord(event: .rejected)
+        r.peer = peer; r.peerAccount = peerAccount(peer); r.messageId = envelope.messageId; r.requestId = envelope.requestId
+        r.decision = "reject"; r.reason = "unexpected \(envelope.type) from \(peer)"
+        trace(r)
+    }
+
     private func tap(_ direction: String, _ peer: String, _ bytes: [UInt8]) {
         guard let w = wiretap else { return }
         POSIX.writeAll(w, Array("\(direction) \(peer) \(bytes.count)\n".utf8) + bytes + [10])

@@ -56,9 +56,7 @@ public final class EscrowHostRole: NodeRole {
             return
         }
         guard envelope.type == .modelRequest else {
-            var r = TraceRecord(event: .rejected)
-            r.peer = peer; r.messageId = envelope.messageId; r.decision = "reject"; r.reason = "unexpected \(envelope.type)"
-            node.trace(r)
+            node.rejectUnexpected(envelope, from: peer)
             return
         }
         let response: HTTPResponse

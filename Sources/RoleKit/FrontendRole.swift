@@ -116,10 +116,7 @@ public final class FrontendRole: NodeRole {
         case (.upstream(let peer), _) where upstreamHandlers.contains(where: { $0(envelope, peer, node) }): return
         case (.upstream(let host), .error): handleHostError(envelope, from: host, node: node)
         default:
-            var r = TraceRecord(event: .rejected)
-            r.peer = peer; r.peerAccount = node.peerAccount(peer); r.messageId = envelope.messageId; r.requestId = envelope.requestId
-            r.decision = "reject"; r.reason = "unexpected \(envelope.type) from \(peer)"
-            node.trace(r)
+            node.rejectUnexpected(envelope, from: peer)
         }
     }
 

@@ -123,9 +123,7 @@ public final class FinetuneWorkerRole: NodeRole {
         if case .upstream = link, calls.handle(envelope, from: peer, node: node) { return }
         guard envelope.type == .awsRequest, link == .service, node.manifest.node(named: peer)?.role == "runtime-frontend",
               let request = try? HTTPRequest.decode(envelope.body) else {
-            var r = TraceRecord(event: .rejected)
-            r.peer = peer; r.messageId = envelope.messageId; r.decision = "reject"; r.reason = "unexpected \(envelope.type) from \(peer)"
-            node.trace(r)
+            node.rejectUnexpected(envelope, from: peer)
             return
         }
         let requestId = envelope.requestId

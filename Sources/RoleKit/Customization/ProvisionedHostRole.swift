@@ -51,9 +51,7 @@ public final class ProvisionedHostRole: NodeRole {
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
         if case .upstream = link, calls.handle(envelope, from: peer, node: node) { return }
         guard link == .service, node.manifest.node(named: peer)?.role == "runtime-frontend", let request = try? HTTPRequest.decode(envelope.body) else {
-            var r = TraceRecord(event: .rejected)
-            r.peer = peer; r.messageId = envelope.messageId; r.decision = "reject"; r.reason = "unexpected \(envelope.type) from \(peer)"
-            node.trace(r)
+            node.rejectUnexpected(envelope, from: peer)
             return
         }
         switch envelope.type {

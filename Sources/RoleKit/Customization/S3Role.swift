@@ -116,9 +116,7 @@ public final class S3Role: NodeRole {
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
         if case .upstream = link, calls.handle(envelope, from: peer, node: node) { return }
         guard envelope.type == .awsRequest, link == .service else {
-            var r = TraceRecord(event: .rejected)
-            r.peer = peer; r.messageId = envelope.messageId; r.decision = "reject"; r.reason = "unexpected \(envelope.type)"
-            node.trace(r)
+            node.rejectUnexpected(envelope, from: peer)
             return
         }
         let requestId = envelope.requestId.isEmpty ? SimIds.uuid() : envelope.requestId
