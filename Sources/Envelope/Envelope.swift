@@ -101,6 +101,12 @@ public struct Envelope: Sendable {
         self.body = body
     }
 
+    /// The answer to this envelope: the same request, trace context and deadline, addressed back to its source.
+    public func reply(_ type: MessageType, messageId: String, from source: NodeAddress, body: [UInt8] = []) -> Envelope {
+        Envelope(type: type, messageId: messageId, inReplyTo: self.messageId, requestId: requestId, traceparent: traceparent,
+                 source: source, destination: self.source, deadlineUnixMs: deadlineUnixMs, body: body)
+    }
+
     /// The routing header bytes: exactly what the end-to-end seal authenticates.
     public var routingHeader: [UInt8] {
         var w = ByteWriter(capacity: 256)

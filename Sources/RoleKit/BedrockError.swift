@@ -53,3 +53,11 @@ public struct BedrockError: Error, Sendable, Equatable, CustomStringConvertible 
         return BedrockError(type, response.status, message)
     }
 }
+
+extension Node {
+    /// Answers `envelope` with an `error` message carrying `error` (on the service socket, to `peer`).
+    public func answer(_ envelope: Envelope, with error: BedrockError, to peer: String) {
+        let body = ErrorBody(errorType: error.errorType, message: error.message, httpStatus: error.httpStatus).encode()
+        send(envelope.reply(.error, messageId: ids.next(), from: address, body: body), to: peer, link: .service)
+    }
+}

@@ -44,12 +44,7 @@ public final class EndpointRole: NodeRole {
     }
 
     private func answer(_ envelope: Envelope, to peer: String, error: BedrockError, node: Node) {
-        let e = Envelope(
-            type: .error, messageId: node.ids.next(), inReplyTo: envelope.messageId, requestId: envelope.requestId,
-            traceparent: envelope.traceparent, source: node.address, destination: envelope.source,
-            deadlineUnixMs: envelope.deadlineUnixMs,
-            body: ErrorBody(errorType: error.errorType, message: error.message, httpStatus: error.httpStatus).encode())
-        node.send(e, to: peer, link: .service)
+        node.answer(envelope, with: error, to: peer)
     }
 
     private func forwardToService(_ envelope: Envelope, from peer: String, node: Node) {

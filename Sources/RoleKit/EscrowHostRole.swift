@@ -140,11 +140,7 @@ public final class EscrowHostRole: NodeRole {
         while st.next < st.chunks.count, st.chunks[st.next].offsetMs <= elapsedMs {
             let c = st.chunks[st.next]
             st.next += 1
-            let e = Envelope(
-                type: .streamChunk, messageId: node.ids.next(), inReplyTo: st.envelope.messageId, requestId: st.envelope.requestId,
-                traceparent: st.envelope.traceparent, source: node.address, destination: st.envelope.source,
-                deadlineUnixMs: st.envelope.deadlineUnixMs, body: c.body)
-            node.send(e, to: st.peer, link: .service)
+            node.send(st.envelope.reply(.streamChunk, messageId: node.ids.next(), from: node.address, body: c.body), to: st.peer, link: .service)
         }
         if st.next < st.chunks.count {
             node.schedule(afterMs: st.chunks[st.next].offsetMs - elapsedMs, token: token)
@@ -160,10 +156,7 @@ public final class EscrowHostRole: NodeRole {
     }
 
     private func reply(_ request: Envelope, _ response: HTTPResponse, to peer: String, node: Node) {
-        let e = Envelope(
-            type: .modelResponse, messageId: node.ids.next(), inReplyTo: request.messageId, requestId: request.requestId,
-            traceparent: request.traceparent, source: node.address, destination: request.source,
-            deadlineUnixMs: request.deadlineUnixMs, body: response.encode())
-        node.send(e, to: peer, link: .service)
+        node.send(request.reply(.modelResponse, messageId: node.ids.next(), from: node.address, body: response.encode()),
+                  to: peer, link: .service)
     }
 }

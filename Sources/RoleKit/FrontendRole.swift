@@ -132,12 +132,7 @@ public final class FrontendRole: NodeRole {
         node.trace(r)
         node.log("rejected \(envelope.messageId) from \(peer): \(reason)")
         guard answer else { return }
-        let e = Envelope(
-            type: .error, messageId: node.ids.next(), inReplyTo: envelope.messageId, requestId: envelope.requestId,
-            traceparent: envelope.traceparent, source: node.address, destination: envelope.source,
-            deadlineUnixMs: envelope.deadlineUnixMs,
-            body: ErrorBody(errorType: error.errorType, message: error.message, httpStatus: error.httpStatus).encode())
-        node.send(e, to: peer, link: .service)
+        node.answer(envelope, with: error, to: peer)
     }
 
     private func handleRequest(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, node: Node) {
@@ -542,9 +537,7 @@ public final class FrontendRole: NodeRole {
             plain = HTTPResponse(status: 200, headers: FrontendRole.streamHead(p.call), body: bytes).encode()
             st.headSent = true
         }
-        var e = Envelope(
-            type: .streamChunk, messageId: node.ids.next(), inReplyTo: p.inbound.messageId, requestId: p.call.requestId,
-            traceparent: p.inbound.traceparent, source: node.address, destination: p.inbound.source, deadlineUnixMs: p.inbound.deadlineUnixMs)
+        var e = p.inbound.reply(.streamChunk, messageId: node.ids.next(), from: node.address)
         guard let sealed = try? sessions.seal(plain, sessionId: p.sessionId, routingHeader: e.routingHeader) else { return }
         e.body = sealed
         node.send(e, to: p.endpointPeer, link: .service)
@@ -684,10 +677,7 @@ public final class FrontendRole: NodeRole {
 
     private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String,
                             node: Node, error: BedrockError?, reason: String) {
-        var e = Envelope(
-            type: .invokeResponse, messageId: node.ids.next(), inReplyTo: inbound.messageId, requestId: call.requestId,
-            traceparent: inbound.traceparent, source: node.address, destination: inbound.source,
-            deadlineUnixMs: inbound.deadlineUnixMs)
+        var e = inbound.reply(.invokeResponse, messageId: node.ids.next(), from: node.address)
         do {
             e.body = try sessions.seal(response.encode(), sessionId: sessionId, routingHeader: e.routingHeader)
         } catch {

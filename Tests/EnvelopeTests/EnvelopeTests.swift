@@ -14,6 +14,16 @@ struct EnvelopeCodecTests {
         return e
     }
 
+    @Test func aReplyGoesBackToTheSourceWithTheRequestsIdsAndDeadline() {
+        let e = sample()
+        let me = NodeAddress(node: "runtime-frontend", account: "999999999999")
+        let r = e.reply(.invokeResponse, messageId: "runtime-frontend-9", from: me, body: [1, 2])
+        #expect(r.type == .invokeResponse && r.messageId == "runtime-frontend-9" && r.inReplyTo == e.messageId)
+        #expect(r.requestId == e.requestId && r.traceparent == e.traceparent && r.deadlineUnixMs == e.deadlineUnixMs)
+        #expect(r.source == me && r.destination == e.source && r.body == [1, 2])
+        #expect(r.stamps.isEmpty && r.claims.isEmpty && r.lamport == 0)
+    }
+
     @Test func roundTrip() throws {
         let e = sample()
         let (d, header) = try Envelope.decode(e.encode())

@@ -156,10 +156,8 @@ public final class ProvisionedHostRole: NodeRole {
     }
 
     private func answer(_ envelope: Envelope, _ response: HTTPResponse, to peer: String, node: Node) {
-        let e = Envelope(type: .modelResponse, messageId: node.ids.next(), inReplyTo: envelope.messageId, requestId: envelope.requestId,
-                         traceparent: envelope.traceparent, source: node.address, destination: envelope.source,
-                         deadlineUnixMs: envelope.deadlineUnixMs, body: response.encode())
-        node.send(e, to: peer, link: .service)
+        node.send(envelope.reply(.modelResponse, messageId: node.ids.next(), from: node.address, body: response.encode()),
+                  to: peer, link: .service)
     }
 
     private func invoke(_ request: HTTPRequest, envelope: Envelope, peer: String, node: Node) {

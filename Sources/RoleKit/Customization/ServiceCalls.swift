@@ -104,11 +104,8 @@ public final class AWSCalls {
 
 /// Answers an aws-request on the service socket.
 public func replyAWS(_ request: Envelope, _ response: HTTPResponse, to peer: String, node: Node) {
-    let e = Envelope(
-        type: .awsResponse, messageId: node.ids.next(), inReplyTo: request.messageId, requestId: request.requestId,
-        traceparent: request.traceparent, source: node.address, destination: request.source,
-        deadlineUnixMs: request.deadlineUnixMs, body: response.encode())
-    node.send(e, to: peer, link: .service)
+    node.send(request.reply(.awsResponse, messageId: node.ids.next(), from: node.address, body: response.encode()),
+              to: peer, link: .service)
 }
 
 /// A JSON response with the AWS error shape `{"__type","message"}` (awsJson1.1) or the rest-json one.
