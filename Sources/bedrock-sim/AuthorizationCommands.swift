@@ -28,6 +28,13 @@ struct ModelAccessCommand: ParsableCommand {
             }
             return [a]
         }
+
+        /// The run, its manifest and the account(s) a changing subcommand acts on (--account is required).
+        func changing() throws -> (run: RunDirectory, manifest: RunManifest, accounts: [ManifestAccount]) {
+            let run = options.run
+            let manifest = try run.loadManifest()
+            return (run, manifest, try resolve(manifest, required: true))
+        }
     }
 
     static func update(_ run: RunDirectory, _ change: (inout ModelAccessState) -> Void) throws {
@@ -90,9 +97,7 @@ struct ModelAccessCommand: ParsableCommand {
         @Flag(help: "Also submit the Anthropic use-case form.") var useCase = false
         func run() throws {
             try runCLI {
-                let run = target.options.run
-                let manifest = try run.loadManifest()
-                let accounts = try target.resolve(manifest, required: true)
+                let (run, manifest, accounts) = try target.changing()
                 let id = model == "*" ? "*" : try ModelAccessCommand.modelId(model, region: manifest.region).modelId
                 try ModelAccessCommand.update(run) { s in
                     for a in accounts {
@@ -111,9 +116,7 @@ struct ModelAccessCommand: ParsableCommand {
         @Option(help: "Model id, or '*'.") var model: String
         func run() throws {
             try runCLI {
-                let run = target.options.run
-                let manifest = try run.loadManifest()
-                let accounts = try target.resolve(manifest, required: true)
+                let (run, manifest, accounts) = try target.changing()
                 let id = model == "*" ? "*" : try ModelAccessCommand.modelId(model, region: manifest.region).modelId
                 let catalogue = Catalog.allModelIds.sorted().compactMap { Catalog.lookup($0, region: manifest.region) }
                 try ModelAccessCommand.update(run) { s in
@@ -130,9 +133,7 @@ struct ModelAccessCommand: ParsableCommand {
         @Flag(help: "Withdraw the form instead.") var withdraw = false
         func run() throws {
             try runCLI {
-                let run = target.options.run
-                let manifest = try run.loadManifest()
-                let accounts = try target.resolve(manifest, required: true)
+                let (run, manifest, accounts) = try target.changing()
                 try ModelAccessCommand.update(run) { s in
                     for a in accounts {
                         if withdraw { s.withdrawUseCase(account: a.id, region: manifest.region) }
