@@ -282,43 +282,89 @@ public final class Node {
     /// Sends an envelope to a peer: on the service socket by routing id, or on the upstream DEALER to that peer.
     /// Returns false (and traces why) when the peer is not reachable now. A decision taken at the moment of sending
     /// (forward, route, respond) rides on the send record instead of a record of its own.
+    ///
+    /// The frame is handed to libzmq at the end of the loop iteration (or once `outboxLimit` frames are waiting),
+    /// together with the others of that iteration, the way a NIO channel flushes at the end of a read: libzmq's I/O
+    /// thread then wakes once and writes them in one batch, and the peer reads them in one. Reachability is still
+    /// decided now (an upstream peer must accept a message at once, as ZMQ_IMMEDIATE makes it), so callers can
+    /// retry elsewhere as before.
     @discardableResult
     public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
                      decision: String = "", reason: String = "", details: [(String, String)] = []) -> Bool {
         var e = envelope
         lamport += 1
         e.lamport = lamport
+        let socket: Socket
+        switch link {
+        case .service:
+            guard let s = serviceSocket else { return false }
+            socket = s
+        case .upstream(let name):
+            guard let s = upstreams[name] else { return false }
+            socket = s
+        }
+        if case .upstream = link, outboxWaiting(on: socket) == 0, !socket.canSend {
+            var r = TraceRecord(event: .error)
+            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+            r.messageId = e.messageId; r.requestId = e.requestId
+            r.reason = "send failed: \(peer) is not connected or its queue is full"
+            trace(r)
+            if !decision.isEmpty {
+                var d = TraceRecord(event: .decision)
+                d.messageId = e.messageId; d.requestId = e.requestId; d.peer = peer; d.peerAccount = peerAccount(peer)
+                d.decision = decision; d.reason = reason; d.details = details
+                trace(d)
+            }
+            return false
+        }
         let bytes = e.encode()
         tap("send", peer, bytes)
         let sentNs = SimClock.monotonicNanoseconds()
-        let sentWallMs = SimClock.unixMilliseconds()
-        var ok = true
-        do {
-            switch link {
-            case .service:
-                guard let s = serviceSocket else { return false }
-                try s.send(Array(peer.utf8), bytes)
-            case .upstream(let name):
-                guard let s = upstreams[name] else { return false }
-                try s.send([bytes])
+        outbox.append(Outgoing(socket: socket, routingId: link == .service ? Array(peer.utf8) : nil, frame: bytes,
+                               peer: peer, type: e.type, messageId: e.messageId, requestId: e.requestId))
+        traceTransit(.send, e, bytes: bytes.count, peer: peer, monoNs: sentNs, wallMs: SimClock.unixMilliseconds(),
+                     decision: decision, reason: reason, details: details)
+        if outbox.count >= Node.outboxLimit { flushOutbox() }
+        return true
+    }
+
+    /// A frame waiting for the end of the iteration.
+    private struct Outgoing {
+        let socket: Socket
+        let routingId: [UInt8]?
+        let frame: [UInt8]
+        let peer: String
+        let type: MessageType
+        let messageId: String
+        let requestId: String
+    }
+    private var outbox: [Outgoing] = []
+    /// Most frames held before they are handed to libzmq: bounds the delay a long iteration adds.
+    public static let outboxLimit = 32
+
+    /// Frames already waiting for `socket` (an upstream DEALER that accepted the first accepts the rest: its
+    /// high-water mark is far above the outbox limit).
+    private func outboxWaiting(on socket: Socket) -> Int {
+        var n = 0
+        for o in outbox where o.socket === socket { n += 1 }
+        return n
+    }
+
+    /// Hands every waiting frame to libzmq. A frame refused now (its peer went away within the iteration) gets an
+    /// error record; its call ends at its deadline, as a frame lost on a dropped connection does.
+    func flushOutbox() {
+        guard !outbox.isEmpty else { return }
+        for o in outbox {
+            do {
+                if let id = o.routingId { try o.socket.send(id, o.frame) } else { try o.socket.send([o.frame]) }
+            } catch {
+                var r = TraceRecord(event: .error)
+                r.messageType = o.type.description; r.peer = o.peer; r.peerAccount = peerAccount(o.peer)
+                r.messageId = o.messageId; r.requestId = o.requestId; r.reason = "send failed: \(error)"
+                trace(r)
             }
-        } catch {
-            ok = false
-            var r = TraceRecord(event: .error)
-            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
-            r.messageId = e.messageId; r.requestId = e.requestId; r.reason = "send failed: \(error)"
-            trace(r)
         }
-        if ok {
-            traceTransit(.send, e, bytes: bytes.count, peer: peer, monoNs: sentNs, wallMs: sentWallMs,
-                         decision: decision, reason: reason, details: details)
-        } else if !decision.isEmpty {
-            var r = TraceRecord(event: .decision)
-            r.messageId = e.messageId; r.requestId = e.requestId; r.peer = peer; r.peerAccount = peerAccount(peer)
-            r.decision = decision; r.reason = reason; r.details = details
-            trace(r)
-        }
-        return ok
+        outbox.removeAll(keepingCapacity: true)
     }
 
     /// Sends the transport-level `error` envelope back to whoever sent `frames` (best effort).
@@ -464,10 +510,12 @@ public final class Node {
             let now = SimClock.monotonicNanoseconds()
             var fired = 0
             while let token = timers.popDue(nowNs: now), fired < 10_000 { role.timerFired(token, node: self); fired += 1 }
+            flushOutbox()
             for handler in iterationEndHandlers { handler() }
             if hasPendingTrace && SimClock.monotonicNanoseconds() >= traceFlushDueNs { flushTrace() }
         }
         role.stop(node: self)
+        flushOutbox()
         var s = TraceRecord(event: .stop)
         s.reason = traceDropped > 0 ? "\(traceDropped) trace batches dropped" : "clean shutdown"
         trace(s)
