@@ -303,7 +303,7 @@ public final class Node {
             guard let s = upstreams[name] else { return false }
             socket = s
         }
-        if case .upstream = link, outboxWaiting(on: socket) == 0, !socket.canSend {
+        if case .upstream = link, outboxWaiting(on: socket) == 0, !checkCanSend(socket) {
             var r = TraceRecord(event: .error)
             r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
             r.messageId = e.messageId; r.requestId = e.requestId
@@ -339,8 +339,26 @@ public final class Node {
         let requestId: String
     }
     private var outbox: [Outgoing] = []
+
+    /// A socket the loop reads, with its ZMQ_FD (polled with poll(2): one system call per wait, where zmq_poll
+    /// reads every socket's ZMQ_EVENTS, a poll and a getpid each, twice per blocking wait).
+    private struct Readable { let socket: Socket; let kind: Int; let fd: Int32 }
+    private var readables: [Readable] = []
+    private var readableIndex: [ObjectIdentifier: Int] = [:]
+    /// Per readable socket: its ZMQ_FD cannot be trusted until ZMQ_EVENTS is read (it fired, or the socket was
+    /// used for a send, which may have consumed the fd's signal).
+    private var needsCheck: [Bool] = []
+
+    private func touched(_ socket: Socket) {
+        if let i = readableIndex[ObjectIdentifier(socket)] { needsCheck[i] = true }
+    }
     /// Most frames held before they are handed to libzmq: bounds the delay a long iteration adds.
     public static let outboxLimit = 32
+
+    private func checkCanSend(_ socket: Socket) -> Bool {
+        touched(socket)
+        return socket.canSend
+    }
 
     /// Frames already waiting for `socket` (an upstream DEALER that accepted the first accepts the rest: its
     /// high-water mark is far above the outbox limit).
@@ -355,6 +373,7 @@ public final class Node {
     func flushOutbox() {
         guard !outbox.isEmpty else { return }
         for o in outbox {
+            touched(o.socket)
             do {
                 if let id = o.routingId { try o.socket.send(id, o.frame) } else { try o.socket.send([o.frame]) }
             } catch {
@@ -388,6 +407,7 @@ public final class Node {
             source: address, destination: NodeAddress(node: "operator", account: ""),
             deadlineUnixMs: SimClock.unixMilliseconds() + 60_000, body: body)
         try? controlSocket.send([request.routingId, e.encode()])
+        touched(controlSocket)
     }
 
     // MARK: plain file descriptors (e.g. the SDK endpoint's listener and TLS connections)
@@ -441,71 +461,94 @@ public final class Node {
         trace(r)
         log("started (pid \(getpid()), control \(me.controlEndpoint)\(me.serviceEndpoint.map { ", service \($0)" } ?? ""))")
         role.start(node: self)
-        var targets: [PollTarget] = []
-        var kinds: [Int] = []
-        var upstreamList: [(key: String, value: Socket)] = []
         var pollSetSize = -1
-        let pollSet = PollSet()
         var watched: [(fd: Int32, events: FDEvents)] = []
-        var ready: [Bool] = []
+        var upstreamList: [(key: String, value: Socket)] = []
+        // poll(2) entries: one per readable socket (its ZMQ_FD), then the signalfd, then the watched fds.
+        var pfds: [pollfd] = []
         while running {
-            // The poll set changes only when a role binds another socket or watches another fd; rebuild it then,
-            // not every iteration.
+            // The set changes only when a role binds another socket or watches another fd; rebuild it then.
             let size = upstreams.count + monitors.count + extraSockets.count + (serviceSocket == nil ? 0 : 1)
-            let watchesChanged = watchGeneration != pollSetWatchGeneration
-            if size != pollSetSize || watchesChanged {
+            if size != pollSetSize || watchGeneration != pollSetWatchGeneration {
                 pollSetSize = size
                 pollSetWatchGeneration = watchGeneration
-                targets = [.socket(zapSocket), .socket(controlSocket), .fd(signalFd)]
-                kinds = [0, 1, 2]
-                if let s = serviceSocket { targets.append(.socket(s)); kinds.append(3) }
+                var list: [(Socket, Int)] = [(zapSocket, 0), (controlSocket, 1)]
+                if let s = serviceSocket { list.append((s, 3)) }
                 upstreamList = upstreams.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
-                for (i, u) in upstreamList.enumerated() { targets.append(.socket(u.value)); kinds.append(100 + i) }
-                for (i, m) in monitors.enumerated() { targets.append(.socket(m.0)); kinds.append(10_000 + i) }
-                for (i, x) in extraSockets.enumerated() { targets.append(.socket(x.0)); kinds.append(20_000 + i) }
+                for (i, u) in upstreamList.enumerated() { list.append((u.value, 100 + i)) }
+                for (i, m) in monitors.enumerated() { list.append((m.0, 10_000 + i)) }
+                for (i, x) in extraSockets.enumerated() { list.append((x.0, 20_000 + i)) }
+                readables = list.map { Readable(socket: $0.0, kind: $0.1, fd: $0.0.fileDescriptor) }
+                readableIndex = Dictionary(uniqueKeysWithValues: readables.enumerated().map { (ObjectIdentifier($0.element.socket), $0.offset) })
+                needsCheck = [Bool](repeating: true, count: readables.count)
                 watched = watches.map { (fd: $0.key, events: $0.value.events) }
-                var events = [Int16](repeating: Poller.readable, count: targets.count)
-                var all = targets
-                for w in watched { all.append(.fd(w.fd)); events.append(w.events.rawValue) }
-                pollSet.reset(all, events: events)
-                ready = [Bool](repeating: false, count: targets.count)
+                pfds = readables.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+                pfds.append(pollfd(fd: signalFd, events: Int16(POLLIN), revents: 0))
+                for w in watched {
+                    var e: Int16 = 0
+                    if w.events.contains(.readable) { e |= Int16(POLLIN) }
+                    if w.events.contains(.writable) { e |= Int16(POLLOUT) }
+                    pfds.append(pollfd(fd: w.fd, events: e, revents: 0))
+                }
             }
-            var timeout = 1000
-            if let due = timers.nextDueNs {
+            var timeout: Int32 = 1000
+            if needsCheck.contains(true) { timeout = 0 }
+            if timeout > 0, let due = timers.nextDueNs {
                 let now = SimClock.monotonicNanoseconds()
-                timeout = due <= now ? 0 : min(1000, Int((due - now) / 1_000_000) + 1)
+                timeout = due <= now ? 0 : Int32(min(1000, (due - now) / 1_000_000 + 1))
             }
-            if hasPendingTrace {
+            if timeout > 0, hasPendingTrace {
                 let now = SimClock.monotonicNanoseconds()
-                timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int((traceFlushDueNs - now) / 1_000_000) + 1)
+                timeout = traceFlushDueNs <= now ? 0 : min(timeout, Int32((traceFlushDueNs - now) / 1_000_000 + 1))
             }
-            do { try pollSet.wait(timeoutMs: timeout) } catch {
-                log("poll failed: \(error)"); break
+            for i in pfds.indices { pfds[i].revents = 0 }
+            let ready = POSIX.poll(&pfds, timeoutMs: timeout)
+            if ready < 0 { log("poll failed: errno \(errno)"); break }
+            var idleRecheck = false
+            if ready == 0 && timeout >= 1000 {
+                // Idle for a second: read every socket's state once more (cheap when idle; a safety net, since a
+                // ZMQ_FD edge is only trustworthy after ZMQ_EVENTS was read). Finding a message this way is logged.
+                for i in needsCheck.indices { needsCheck[i] = true }
+                idleRecheck = true
             }
-            for i in 0..<targets.count { ready[i] = pollSet.revents(i) & Poller.readable != 0 }
+            for i in readables.indices where pfds[i].revents != 0 { needsCheck[i] = true }
+            if pfds[readables.count].revents != 0 {
+                let sig = sim_read_signalfd(signalFd)
+                log("signal \(sig): shutting down")
+                running = false
+            }
             for (k, w) in watched.enumerated() {
-                let r = FDEvents(rawValue: pollSet.revents(targets.count + k))
+                let raw = pfds[readables.count + 1 + k].revents
+                var r: FDEvents = []
+                if raw & Int16(POLLIN) != 0 { r.insert(.readable) }
+                if raw & Int16(POLLOUT) != 0 { r.insert(.writable) }
+                if raw & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { r.insert(.failed) }
                 // A handler may have unwatched (and closed) this fd while handling an earlier one.
                 guard !r.isEmpty, let current = watches[w.fd] else { continue }
                 current.handler(r)
             }
-            for (i, isReady) in ready.enumerated() where isReady {
-                switch kinds[i] {
-                case 0: drainZAP()
-                case 1: drainControl(role: role)
-                case 2:
-                    let sig = sim_read_signalfd(signalFd)
-                    log("signal \(sig): shutting down")
-                    running = false
-                case 3: drainService(role: role)
-                case 100..<10_000: drainUpstream(upstreamList[kinds[i] - 100].key, upstreamList[kinds[i] - 100].value, role: role)
-                case 10_000..<20_000: drainMonitor(monitors[kinds[i] - 10_000], role: role)
+            // Sockets whose state may have changed: ZMQ_EVENTS processes their pending commands and says whether a
+            // message waits. A drain that stops at its budget leaves the socket to be checked again.
+            for i in readables.indices where needsCheck[i] {
+                needsCheck[i] = false
+                let r = readables[i]
+                guard r.socket.pendingEvents & Poller.readable != 0 else { continue }
+                if idleRecheck { log("a message waited on socket kind \(r.kind) without its ZMQ_FD firing (found by the idle re-check)") }
+                let more: Bool
+                switch r.kind {
+                case 0: more = drainZAP()
+                case 1: more = drainControl(role: role)
+                case 3: more = drainService(role: role)
+                case 100..<10_000: more = drainUpstream(upstreamList[r.kind - 100].key, upstreamList[r.kind - 100].value, role: role)
+                case 10_000..<20_000: more = drainMonitor(monitors[r.kind - 10_000], role: role)
                 default:
-                    let (socket, handler) = extraSockets[kinds[i] - 20_000]
+                    let handler = extraSockets[r.kind - 20_000].1
                     var budget = 10_000
                     // With metadata: a role such as the collector needs the CURVE-authenticated sender (User-Id).
-                    while budget > 0, let m = try? socket.receive(dontWait: true, wantMetadata: true) { handler(m); budget -= 1 }
+                    while budget > 0, let m = try? r.socket.receive(dontWait: true, wantMetadata: true) { handler(m); budget -= 1 }
+                    more = budget == 0
                 }
+                if more { needsCheck[i] = true }
             }
             let now = SimClock.monotonicNanoseconds()
             var fired = 0
@@ -538,7 +581,7 @@ public final class Node {
 
     // MARK: inbound
 
-    private func drainZAP() {
+    private func drainZAP() -> Bool {
         var budget = 1000
         while budget > 0, let m = try? zapSocket.receive(dontWait: true) {
             budget -= 1
@@ -551,6 +594,7 @@ public final class Node {
                 noteRefusal(domain: req.domain, key: key, address: req.address, mechanism: req.mechanism)
             }
         }
+        return budget == 0
     }
 
     /// Traces a refused handshake, at most once per peer per 5 seconds (libzmq retries every few hundred ms).
@@ -607,14 +651,14 @@ public final class Node {
         }
     }
 
-    private func drainService(role: NodeRole) {
-        guard let s = serviceSocket else { return }
+    private func drainService(role: NodeRole) -> Bool {
+        guard let s = serviceSocket else { return false }
         var budget = 512
         while budget > 0 {
             budget -= 1
             let m: Message?
-            do { m = try s.receive(dontWait: true, wantMetadata: true) } catch { log("service receive: \(error)"); return }
-            guard let m else { return }
+            do { m = try s.receive(dontWait: true, wantMetadata: true) } catch { log("service receive: \(error)"); return false }
+            guard let m else { return false }
             guard m.frames.count == 2 else {
                 let peer = m.userId ?? "unknown"
                 var r = TraceRecord(event: .rejected)
@@ -640,15 +684,16 @@ public final class Node {
             noteReceive(e, bytes: m.frames[1].count, peer: peer)
             role.receive(e, routingHeader: header, from: peer, link: .service, node: self)
         }
+        return true
     }
 
-    private func drainUpstream(_ peer: String, _ s: Socket, role: NodeRole) {
+    private func drainUpstream(_ peer: String, _ s: Socket, role: NodeRole) -> Bool {
         var budget = 512
         while budget > 0 {
             budget -= 1
             let m: Message?
-            do { m = try s.receive(dontWait: true) } catch { log("upstream \(peer) receive: \(error)"); return }
-            guard let m else { return }
+            do { m = try s.receive(dontWait: true) } catch { log("upstream \(peer) receive: \(error)"); return false }
+            guard let m else { return false }
             guard m.frames.count == 1 else {
                 var r = TraceRecord(event: .rejected)
                 r.peer = peer; r.peerAccount = peerAccount(peer); r.decision = "reject"
@@ -661,9 +706,10 @@ public final class Node {
             noteReceive(e, bytes: m.frames[0].count, peer: peer)
             role.receive(e, routingHeader: header, from: peer, link: .upstream(peer), node: self)
         }
+        return true
     }
 
-    private func drainMonitor(_ monitor: (Socket, String), role: NodeRole) {
+    private func drainMonitor(_ monitor: (Socket, String), role: NodeRole) -> Bool {
         while let m = try? monitor.0.receive(dontWait: true) {
             guard let (event, _) = MonitorEvent.decode(m) else { continue }
             let peer = monitor.1
@@ -700,9 +746,10 @@ public final class Node {
             default: break
             }
         }
+        return false
     }
 
-    private func drainControl(role: NodeRole) {
+    private func drainControl(role: NodeRole) -> Bool {
         var budget = 64
         while budget > 0, let m = try? controlSocket.receive(dontWait: true, wantMetadata: true) {
             budget -= 1
@@ -738,6 +785,7 @@ public final class Node {
                 role.control(request, node: self)
             }
         }
+        return budget == 0
     }
 }
 

@@ -26,6 +26,13 @@ public enum POSIX {
         return fd >= 0 ? fd : nil
     }
 
+    /// poll(2) over `fds`; returns how many are ready (0 on timeout or EINTR, -1 on another error).
+    public static func poll(_ fds: inout [pollfd], timeoutMs: Int32) -> Int32 {
+        let rc = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeoutMs) }
+        if rc < 0 && errno == EINTR { return 0 }
+        return rc
+    }
+
     public static func makeDirectory(_ path: String) { _ = mkdir(path, 0o755) }
 
     public static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

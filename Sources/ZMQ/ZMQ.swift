@@ -252,6 +252,11 @@ public final class Socket {
         return Message(frames: frames, userId: userId, peerAddress: peer)
     }
 
+    /// The socket's ZMQ_FD: readable when the socket's state may have changed (an edge, not a level). After it fires,
+    /// and after any send or receive on the socket, `pendingEvents` must be read before the fd can be trusted again.
+    public var fileDescriptor: Int32 { (try? getInt(ZMQ_FD)) ?? -1 }
+    /// ZMQ_EVENTS (`Poller.readable` | `Poller.writable`): processes the socket's pending libzmq commands first.
+    public var pendingEvents: Int16 { Int16(truncatingIfNeeded: (try? getInt(ZMQ_EVENTS)) ?? 0) }
     /// Whether a message can be read now without blocking.
     public var hasInput: Bool { ((try? getInt(ZMQ_EVENTS)) ?? 0) & Int32(ZMQ_POLLIN) != 0 }
     /// Whether one message can be sent now without blocking: for a DEALER with ZMQ_IMMEDIATE, that a connection to its

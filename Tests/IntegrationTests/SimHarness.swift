@@ -140,6 +140,13 @@ final class SimRun {
         let pids = allPids
         _ = runCommand(Paths.sim, ["down", "--run-dir", runDir], timeoutSeconds: 20)
         for pid in pids where ProcessProbe.isAlive(pid) { kill(pid, SIGKILL) }
+        // The node loop waits on each socket's ZMQ_FD; a message found only by its idle re-check means a wake-up
+        // was missed (the message waited up to a second). Every run of the suite checks that it never happens.
+        let dir = runDir + "/logs"
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            let text = (try? String(contentsOfFile: dir + "/" + f, encoding: .utf8)) ?? ""
+            if text.contains("without its ZMQ_FD firing") { Issue.record("\(f) missed a ZMQ_FD wake-up:\n\(text)") }
+        }
         try? FileManager.default.removeItem(atPath: runDir)
     }
 
