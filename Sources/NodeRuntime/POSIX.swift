@@ -9,9 +9,16 @@ public enum POSIX {
     /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { writeAll(fd, $0) }
+    }
+
+    /// Same, from a buffer.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = write(fd, base + offset, bytes.count - offset)
             if n < 0 { if errno == EINTR { continue }; return false }
             offset += n
         }

@@ -123,6 +123,15 @@ public enum TraceWire {
     /// Lines rendered before a malformed record stay in `out`; the error says where the batch went wrong.
     public static func render(batch: [UInt8], as who: TraceIdentity, into out: inout [UInt8],
                               cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) -> Int {
+        let buffer = LineBuffer()
+        defer { out.append(contentsOf: buffer.bytes) }
+        return try render(batch: batch, as: who, into: buffer, cache: &cache)
+    }
+
+    /// Same, onto a `LineBuffer` (the collector keeps one: rendering is most of its work, about 10 KB of JSON per
+    /// call, and writing through a pointer into reserved space avoids Array's checks on every append).
+    public static func render(batch: [UInt8], as who: TraceIdentity, into out: LineBuffer,
+                              cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) -> Int {
         try batch.withUnsafeBufferPointer { (buf) throws(MalformedBatch) -> Int in
             guard buf.count >= 2, buf[0] == magic else { throw MalformedBatch(offset: 0, problem: "not a trace batch") }
             guard buf[1] == version else { throw MalformedBatch(offset: 1, problem: "unsupported version \(buf[1])") }
@@ -131,12 +140,11 @@ public enum TraceWire {
             while r.offset < buf.count {
                 let lineStart = out.count
                 do throws(MalformedBatch) {
-                    try renderRecord(&r, who, &out, &cache)
+                    try renderRecord(&r, who, out, &cache)
                 } catch {
-                    out.removeSubrange(lineStart...)
+                    out.count = lineStart
                     throw error
                 }
-                out.append(10)
                 count += 1
             }
             return count
@@ -152,6 +160,7 @@ public enum TraceWire {
         mutating func u8(_ what: StaticString) throws(MalformedBatch) -> UInt8 {
             try need(1, what); defer { offset += 1 }; return buf[offset]
         }
+        mutating func skip(_ n: Int, _ what: StaticString) throws(MalformedBatch) { try need(n, what); offset += n }
         mutating func uint(_ width: Int, _ what: StaticString) throws(MalformedBatch) -> UInt64 {
             try need(width, what)
             let raw = UnsafeRawPointer(buf.baseAddress!) + offset
@@ -174,74 +183,93 @@ public enum TraceWire {
         }
     }
 
-    static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: inout [UInt8],
+    /// Room one record's line can take at most: every byte of the record may become a 6-byte escape (or a
+    /// 3-byte replacement character), plus keys, numbers and the writer's identity.
+    static func bound(_ recordBytes: Int, _ who: TraceIdentity) -> Int { 6 * recordBytes + who.renderedFields.count + 1024 }
+
+    static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: LineBuffer,
                              _ cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) {
-        let e = Int(try r.u8("event"))
-        guard e < events.count else { throw MalformedBatch(offset: r.offset - 1, problem: "unknown event \(e)") }
+        // First pass: the record's extent (so one reservation bounds the whole line) and every bounds check.
+        let recordStart = r.offset
+        var scan = r
+        let e = Int(try scan.u8("event"))
+        guard e < events.count else { throw MalformedBatch(offset: scan.offset - 1, problem: "unknown event \(e)") }
+        try scan.skip(8 + 8 + 8 + 4, "fixed fields")
+        for name: StaticString in ["type", "peer", "peerAccount", "messageId", "requestId", "inReplyTo", "traceparent", "decision", "reason"] {
+            _ = try scan.string(name)
+        }
+        let layerCount = Int(try scan.u8("layers"))
+        for _ in 0..<layerCount { _ = try scan.string("layer") }
+        let detailCount = Int(try scan.u8("details"))
+        for _ in 0..<detailCount { _ = try scan.string("detail key"); _ = try scan.string("detail value") }
+        out.reserve(bound(scan.offset - recordStart, who))
+
+        // Second pass: the line. Field order is the trace.jsonl schema (docs/architecture.md); keys are
+        // pre-encoded with their punctuation.
+        r.offset += 1
         let wall = try r.uint(8, "wallMs"), mono = try r.uint(8, "monoNs"), lamport = try r.uint(8, "lamport")
         let bytes = try r.uint(4, "bytes")
         let type = try r.string("type"), peer = try r.string("peer"), peerAccount = try r.string("peerAccount")
         let messageId = try r.string("messageId"), requestId = try r.string("requestId"), inReplyTo = try r.string("inReplyTo")
         let traceparent = try r.string("traceparent"), decision = try r.string("decision"), reason = try r.string("reason")
-        // Field order is the trace.jsonl schema (docs/architecture.md); keys are pre-encoded with their punctuation.
-        out.append(contentsOf: Keys.ts)
-        appendTimestamp(wall, &out, &cache)
-        out.append(contentsOf: Keys.wallMs); JSONLine.appendDecimal(wall, to: &out)
-        out.append(contentsOf: Keys.monoNs); JSONLine.appendDecimal(mono, to: &out)
-        out.append(contentsOf: who.renderedFields)
-        out.append(contentsOf: Keys.events[e])
-        field(Keys.type, type, &out)
-        field(Keys.peer, peer, &out)
-        field(Keys.peerAccount, peerAccount, &out)
+        out.put(Keys.ts)
+        appendTimestamp(wall, out, &cache)
+        out.put(Keys.wallMs); out.putDecimal(wall)
+        out.put(Keys.monoNs); out.putDecimal(mono)
+        out.put(who.renderedFields)
+        out.put(Keys.events[e])
+        field(Keys.type, type, out)
+        field(Keys.peer, peer, out)
+        field(Keys.peerAccount, peerAccount, out)
         if peerAccount.count > 0 {
-            out.append(contentsOf: peerAccount.elementsEqual(who.account.utf8) ? Keys.crossesFalse : Keys.crossesTrue)
+            out.put(peerAccount.elementsEqual(who.account.utf8) ? Keys.crossesFalse : Keys.crossesTrue)
         }
-        field(Keys.messageId, messageId, &out)
-        field(Keys.requestId, requestId, &out)
-        field(Keys.inReplyTo, inReplyTo, &out)
-        field(Keys.traceparent, traceparent, &out)
-        if bytes > 0 { out.append(contentsOf: Keys.bytes); JSONLine.appendDecimal(bytes, to: &out) }
-        let layerCount = Int(try r.u8("layers"))
+        field(Keys.messageId, messageId, out)
+        field(Keys.requestId, requestId, out)
+        field(Keys.inReplyTo, inReplyTo, out)
+        field(Keys.traceparent, traceparent, out)
+        if bytes > 0 { out.put(Keys.bytes); out.putDecimal(bytes) }
+        r.offset += 1
         if layerCount > 0 {
-            out.append(contentsOf: Keys.layers)
+            out.put(Keys.layers)
             for i in 0..<layerCount {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONLine.appendQuoted(bytes: try r.string("layer"), to: &out)
+                if i > 0 { out.put(UInt8(ascii: ",")) }
+                out.putQuoted(try r.string("layer"))
             }
-            out.append(UInt8(ascii: "]"))
+            out.put(UInt8(ascii: "]"))
         }
-        field(Keys.decision, decision, &out)
-        field(Keys.reason, reason, &out)
-        if lamport > 0 { out.append(contentsOf: Keys.lamport); JSONLine.appendDecimal(lamport, to: &out) }
-        let detailCount = Int(try r.u8("details"))
+        field(Keys.decision, decision, out)
+        field(Keys.reason, reason, out)
+        if lamport > 0 { out.put(Keys.lamport); out.putDecimal(lamport) }
+        r.offset += 1
         for _ in 0..<detailCount {
-            let k = try r.string("detail key"), v = try r.string("detail value")
-            out.append(UInt8(ascii: ","))
-            JSONLine.appendQuoted(bytes: k, to: &out); out.append(UInt8(ascii: ":"))
-            JSONLine.appendQuoted(bytes: v, to: &out)
+            out.put(UInt8(ascii: ","))
+            out.putQuoted(try r.string("detail key")); out.put(UInt8(ascii: ":"))
+            out.putQuoted(try r.string("detail value"))
         }
-        out.append(UInt8(ascii: "}"))
+        out.put(UInt8(ascii: "}")); out.put(10)
     }
 
-    @inline(__always) static func field(_ key: [UInt8], _ v: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    @inline(__always) static func field(_ key: [UInt8], _ v: UnsafeBufferPointer<UInt8>, _ out: LineBuffer) {
         guard v.count > 0 else { return }
-        out.append(contentsOf: key)
-        JSONLine.appendQuoted(bytes: v, to: &out)
+        out.put(key)
+        out.putQuoted(v)
     }
 
     /// `"2026-11-27T01:02:03.456Z"`, the second's prefix cached.
-    static func appendTimestamp(_ wallMs: UInt64, _ out: inout [UInt8], _ cache: inout (second: UInt64, prefix: String)) {
+    static func appendTimestamp(_ wallMs: UInt64, _ out: LineBuffer, _ cache: inout (second: UInt64, prefix: String)) {
         let second = wallMs / 1000
         if cache.second != second || cache.prefix.isEmpty {
             let full = SimClock.iso8601(unixMs: second * 1000, fractional: false)
             cache = (second, String(full.dropLast()))   // without the trailing Z
         }
         let ms = Int(wallMs % 1000)
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: cache.prefix.utf8)
-        out.append(UInt8(ascii: "."))
-        out.append(48 + UInt8(ms / 100)); out.append(48 + UInt8(ms / 10 % 10)); out.append(48 + UInt8(ms % 10))
-        out.append(UInt8(ascii: "Z")); out.append(UInt8(ascii: "\""))
+        out.put(UInt8(ascii: "\""))
+        var prefix = cache.prefix
+        prefix.withUTF8 { out.put($0) }
+        out.put(UInt8(ascii: "."))
+        out.put(48 + UInt8(ms / 100)); out.put(48 + UInt8(ms / 10 % 10)); out.put(48 + UInt8(ms % 10))
+        out.put(UInt8(ascii: "Z")); out.put(UInt8(ascii: "\""))
     }
 
     enum Keys {
@@ -284,5 +312,148 @@ public struct TraceEncoder {
         _ = try? TraceWire.render(batch: batch, as: identity, into: &out, cache: &secondCache)
         if out.last == 10 { out.removeLast() }
         return out
+    }
+}
+
+/// A byte buffer written through a pointer: `reserve` once for a bounded piece, then `put` without further checks.
+public final class LineBuffer {
+    // Unchecked: one owner on one thread; dynamic exclusivity checks on every byte written cost more than the write.
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    /// Bytes written so far; setting it lower drops the rest.
+    @exclusivity(unchecked) public var count = 0
+
+    public init(capacity: Int = 64 * 1024) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+    deinit { base.deallocate() }
+
+    /// Makes room for `n` more bytes.
+    public func reserve(_ n: Int) {
+        guard count + n > capacity else { return }
+        let newCapacity = max(capacity * 2, count + n)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    /// What was written.
+    public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+    public func removeAll() { count = 0 }
+
+    // Callers have reserved the room (`reserve`); the precondition keeps a wrong bound from writing past the end.
+    @inline(__always) func put(_ b: UInt8) {
+        precondition(count < capacity, "LineBuffer: write past the reserved room")
+        base[count] = b; count += 1
+    }
+    @inline(__always) func put(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let src = p.baseAddress, p.count > 0 else { return }
+        precondition(count + p.count <= capacity, "LineBuffer: write past the reserved room")
+        (base + count).update(from: src, count: p.count)
+        count += p.count
+    }
+    @inline(__always) func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
+
+    func putDecimal(_ v: UInt64) {
+        precondition(count + 20 <= capacity, "LineBuffer: write past the reserved room")
+        if v < 10 { base[count] = 48 + UInt8(v); count += 1; return }
+        var digits = 0
+        var x = v
+        while x > 0 { digits += 1; x /= 10 }
+        x = v
+        var i = count + digits
+        while x > 0 { i -= 1; base[i] = 48 + UInt8(truncatingIfNeeded: x % 10); x /= 10 }
+        count += digits
+    }
+
+    /// A JSON string literal of UTF-8 bytes received from elsewhere: ASCII without escapes is copied as is;
+    /// anything else goes through `JSONLine.appendQuoted`, which repairs invalid UTF-8 (at most 6 bytes per byte).
+    func putQuoted(_ b: UnsafeBufferPointer<UInt8>) {
+        if LineBuffer.needsEscaping(b) {
+            var escaped: [UInt8] = []
+            JSONLine.appendQuoted(bytes: b, to: &escaped)
+            put(escaped)
+            return
+        }
+        put(UInt8(ascii: "\"")); put(b); put(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte is a control character, `"`, `\` or non-ASCII; eight bytes per step (the classic
+    /// "has a zero byte" word tests), since every field of every line passes through here.
+    static func needsEscaping(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = b.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= b.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // ≥ 0x80 | < 0x20 (subtracting 0x20 borrows into the high bit) | '"' | '\\'
+            if w & highs != 0 || (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
+                || hasZero(w ^ 0x2222_2222_2222_2222) || hasZero(w ^ 0x5C5C_5C5C_5C5C_5C5C) { return true }
+            i += 8
+        }
+        while i < b.count {
+            let x = p[i]
+            if x < 32 || x == 34 || x == 92 || x >= 0x80 { return true }
+            i += 1
+        }
+        return false
+    }
+}
+
+/// Prints what the journal costs per record on each side (figures only, no assertions): a node appending a
+/// send record to its batch, and the collector rendering it as a trace.jsonl line.
+public enum TraceWireBenchmark {
+    public static func run(records: Int = 200_000) -> String {
+        let n = max(records, 1000)
+        let who = TraceIdentity(node: "runtime-frontend", role: "runtime-frontend", account: "999999999999", accountKind: "bedrock-service")
+        let details: [(String, String)] = [("gate", "route")]
+        let messageIds = (0..<10).map { "runtime-frontend-25ed1887-\($0)" }
+        var batch: [UInt8] = []
+        // A batch as a node sends one: a few milliseconds of its records.
+        let perBatch = 200
+        let appendNs = best {
+            for i in 0..<n {
+                if i % perBatch == 0 { batch.removeAll(keepingCapacity: true); TraceWire.beginBatch(&batch) }
+                TraceWire.appendTransit(.send, wallMs: 1_795_740_168_815 + UInt64(i / 100), monoNs: 16_583_892_688_439 + UInt64(i),
+                                        lamport: UInt64(i), bytes: 2069, type: "invoke-request", peer: "escrow-amazon-1",
+                                        peerAccount: "222222222222", messageId: messageIds[i % 10],
+                                        requestId: "52fda85a-5ac2-4c22-a237-000000000001",
+                                        inReplyTo: "", traceparent: "00-6bdfd62fb94913e00000000000000001-6bdfd62fb94913e0-01",
+                                        endToEnd: false, decision: "route",
+                                        reason: "escrow-amazon-1 serves amazon.titan-text-express-v1 (on-demand, 1 of 1 hosts up)",
+                                        details: details, vpceId: "vpce-0a1b2c3d4e5f60001", to: &batch)
+            }
+        }
+        let out = LineBuffer()
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        var lineBytes = 0
+        let renderNs = best {
+            for _ in 0..<(n / perBatch) {
+                out.removeAll()
+                _ = try? TraceWire.render(batch: batch, as: who, into: out, cache: &cache)
+            }
+            lineBytes = out.count * (n / perBatch)
+        }
+        func f(_ ns: Double) -> String { "\((ns / Double(n) * 10).rounded() / 10) ns/record" }
+        return """
+            TraceWire benchmark (\(n) send records in batches of \(perBatch), \(batch.count / perBatch) bytes each on the wire, \(lineBytes / n) bytes per trace.jsonl line; best of 5)
+            node appends a record  \(f(appendNs))
+            collector renders a line  \(f(renderNs))
+            """
+    }
+
+    private static func best(_ body: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let t0 = SimClock.monotonicNanoseconds()
+            body()
+            times.append(Double(SimClock.monotonicNanoseconds() - t0))
+        }
+        return times.min()!
     }
 }

@@ -52,7 +52,7 @@ public final class AuditTrail {
         j.string("eventVersion", "1.09")
         j.raw("userIdentity", e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
         // CloudTrail's eventTime has whole seconds: drop ".mmm" from the millisecond form.
-        j.string("eventTime", String(SimClock.iso8601Fast(unixMs: SimClock.unixMilliseconds(), cache: &secondCache).dropLast(5)) + "Z")
+        j.string("eventTime", eventTime())
         j.string("eventSource", "bedrock.amazonaws.com")
         j.string("eventName", e.eventName)
         j.string("awsRegion", region)
@@ -75,6 +75,15 @@ public final class AuditTrail {
         let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
         pending[account, default: []].append(contentsOf: line)
         pending[account]!.append(10)
+    }
+
+    /// CloudTrail's eventTime (whole seconds, `2026-11-27T04:16:06Z`), formatted once per second.
+    private func eventTime() -> String {
+        let second = SimClock.unixMilliseconds() / 1000
+        if secondCache.second != second || secondCache.prefix.isEmpty {
+            secondCache = (second, SimClock.iso8601(unixMs: second * 1000, fractional: false))
+        }
+        return secondCache.prefix
     }
 
     public func flush() {

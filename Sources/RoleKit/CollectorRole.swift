@@ -12,7 +12,7 @@ public final class CollectorRole: NodeRole {
     private var rejectedBatches = 0
     private var identities: [String: TraceIdentity] = [:]
     private var secondCache: (second: UInt64, prefix: String) = (0, "")
-    private var out: [UInt8] = []
+    private let out = LineBuffer()
 
     public init(node: Node) throws {
         let path = node.manifest.runDirectory + "/trace.jsonl"
@@ -44,13 +44,13 @@ public final class CollectorRole: NodeRole {
             reject(peer ?? "unknown", "the sender is not a node of this run", node: node)
             return
         }
-        out.removeAll(keepingCapacity: true)
+        out.removeAll()
         do {
-            lines += try TraceWire.render(batch: batch, as: who, into: &out, cache: &secondCache)
+            lines += try TraceWire.render(batch: batch, as: who, into: out, cache: &secondCache)
         } catch {
             reject(peer, error.description, node: node)
         }
-        if !out.isEmpty { POSIX.writeAll(fd, out) }
+        if out.count > 0 { POSIX.writeAll(fd, out.bytes) }
     }
 
     private func reject(_ peer: String, _ reason: String, node: Node) {

@@ -162,6 +162,96 @@ public enum SigV4Canonical {
         return out
     }
 
+    /// The canonical request's bytes, written into one buffer: what the signer and the verifier hash (the String
+    /// functions above and below give the same text, for messages and tests). Header names match case-insensitively.
+    public static func canonicalRequestBytes(method: String, path: String, style: SigV4PathStyle, query: String,
+                                             headers: [SigV4Header], signedHeaderNames: [String], signedHeaders: String,
+                                             payloadHash: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + path.utf8.count * 3 + query.utf8.count + headers.count * 64 + signedHeaders.utf8.count)
+        let newline = UInt8(ascii: "\n")
+        for b in method.utf8 { out.append(b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 32 : b) }
+        out.append(newline)
+        switch style {
+        case .s3: if path.isEmpty { out.append(UInt8(ascii: "/")) } else { out.append(contentsOf: path.utf8) }
+        case .standard:
+            var p = path
+            p.withUTF8 { out.append(contentsOf: normalized($0, encode: true)) }
+        }
+        out.append(newline)
+        if !query.isEmpty { out.append(contentsOf: canonicalQuery(query).utf8) }
+        out.append(newline)
+        // Header names lowered once into one buffer (not once per signed name, and without a String each).
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(headers.count * 16)
+        var nameRanges: [Range<Int>] = []
+        nameRanges.reserveCapacity(headers.count)
+        for header in headers {
+            let start = lowered.count
+            for b in header.name.utf8 { lowered.append(asciiLower(b)) }
+            nameRanges.append(start..<lowered.count)
+        }
+        for name in signedHeaderNames {
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
+            var first = true
+            for (i, header) in headers.enumerated() where equalsLowered(lowered, nameRanges[i], name) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                appendTrimmed(header.value, to: &out)
+                first = false
+            }
+            out.append(newline)
+        }
+        out.append(newline)
+        out.append(contentsOf: signedHeaders.utf8)
+        out.append(newline)
+        out.append(contentsOf: payloadHash.utf8)
+        return out
+    }
+
+    /// Whether `lowered[range]` is `name` with ASCII letters lowercased.
+    @inline(__always)
+    static func equalsLowered(_ lowered: [UInt8], _ range: Range<Int>, _ name: String) -> Bool {
+        guard range.count == name.utf8.count else { return false }
+        var i = range.lowerBound
+        for b in name.utf8 {
+            if lowered[i] != asciiLower(b) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// `trimAll` written straight into `out`.
+    static func appendTrimmed(_ value: String, to out: inout [UInt8]) {
+        if isTrimmed(value) { out.append(contentsOf: value.utf8); return }
+        let start = out.count
+        var pendingSpace = false
+        for byte in value.utf8 {
+            if isWhitespace(byte) {
+                pendingSpace = out.count > start
+            } else {
+                if pendingSpace { out.append(UInt8(ascii: " ")); pendingSpace = false }
+                out.append(byte)
+            }
+        }
+    }
+
+    /// The string to sign's bytes, over the canonical request's bytes.
+    public static func stringToSignBytes(amzDate: String, credentialScope: String, canonicalRequest: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + credentialScope.utf8.count + 67)
+        out.append(contentsOf: algorithm.utf8); out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: amzDate.utf8); out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: credentialScope.utf8); out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: hexString(SHA256Digest.hash(canonicalRequest)).utf8)
+        return out
+    }
+
+    /// Lowercase hex HMAC of the string to sign's bytes, as bytes.
+    public static func signatureBytes(signingKey: [UInt8], stringToSign: [UInt8]) -> [UInt8] {
+        Array(hexString(HMACSHA256.authenticate(key: signingKey, message: stringToSign)).utf8)
+    }
+
     /// The full canonical request (six lines joined by `\n`; the canonical headers end with their own `\n`).
     public static func canonicalRequest(method: String, canonicalURI: String, canonicalQuery: String,
                                         canonicalHeaders: String, signedHeaders: String, payloadHash: String) -> String {

@@ -86,27 +86,29 @@ public enum SigV4Signer {
         // botocore: an explicit X-Amz-Content-Sha256 header is used as the payload hash as it stands.
         let payloadHash = signed.firstValue(for: "x-amz-content-sha256") ?? SHA256Digest.hexDigest(signed.body)
 
-        var names = Set<String>()
+        var names: [String] = []
+        names.reserveCapacity(signed.headers.count)
         for header in signed.headers {
             let name = asciiLowercased(header.name.trimmingASCIIWhitespace())
-            if !options.unsignedHeaders.contains(name) { names.insert(name) }
+            if !options.unsignedHeaders.contains(name) { names.append(name) }
         }
-        let signedHeaderNames = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var signedHeaderNames: [String] = []
+        signedHeaderNames.reserveCapacity(names.count)
+        for name in names where signedHeaderNames.last != name { signedHeaderNames.append(name) }
         let signedHeaders = signedHeaderNames.joined(separator: ";")
-        let canonicalRequest = SigV4Canonical.canonicalRequest(
-            method: signed.method.uppercased(),
-            canonicalURI: SigV4Canonical.canonicalURI(signed.path, style: options.pathStyle),
-            canonicalQuery: SigV4Canonical.canonicalQuery(signed.query),
-            canonicalHeaders: SigV4Canonical.canonicalHeaders(signed.headers, signedHeaderNames: signedHeaderNames),
-            signedHeaders: signedHeaders,
-            payloadHash: payloadHash)
-        let scopeDate = String(amzDate.prefix(8))
+        let canonicalBytes = SigV4Canonical.canonicalRequestBytes(
+            method: signed.method, path: signed.path, style: options.pathStyle, query: signed.query, headers: signed.headers,
+            signedHeaderNames: signedHeaderNames, signedHeaders: signedHeaders, payloadHash: payloadHash)
+        let scopeDate = String(decoding: amzDate.utf8.prefix(8), as: UTF8.self)
         let scope = SigV4Canonical.credentialScope(date: scopeDate, region: region, service: service)
-        let stringToSign = SigV4Canonical.stringToSign(amzDate: amzDate, credentialScope: scope, canonicalRequest: canonicalRequest)
+        let stringToSignBytes = SigV4Canonical.stringToSignBytes(amzDate: amzDate, credentialScope: scope, canonicalRequest: canonicalBytes)
         // Derived once per (key, day, region, service), as SDKs do: four HMACs saved on every request.
         let key = keyCache.signingKey(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
                                       date: scopeDate, region: region, service: service)
-        let signature = SigV4Canonical.signature(signingKey: key, stringToSign: stringToSign)
+        let signature = String(decoding: SigV4Canonical.signatureBytes(signingKey: key, stringToSign: stringToSignBytes), as: UTF8.self)
+        let canonicalRequest = String(decoding: canonicalBytes, as: UTF8.self)
+        let stringToSign = String(decoding: stringToSignBytes, as: UTF8.self)
         let authorization = "\(SigV4Canonical.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         signed.headers.append(SigV4Header("Authorization", authorization))

@@ -182,7 +182,7 @@ public struct SigV4Verifier: Sendable {
         guard scope[3] == service else {
             return .failure(.invalidSignature(.wrongService, "Credential should be scoped to correct service: '\(service)'. "))
         }
-        let requestDay = String(amzDate.prefix(8))
+        let requestDay = String(decoding: amzDate.utf8.prefix(8), as: UTF8.self)
         guard scope[1] == requestDay else {
             return .failure(.invalidSignature(.scopeDateMismatch,
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -249,24 +249,21 @@ public struct SigV4Verifier: Sendable {
             }
         }
 
-        // 8. The signature.
-        let canonicalRequest = SigV4Canonical.canonicalRequest(
-            method: request.method.uppercased(),
-            canonicalURI: SigV4Canonical.canonicalURI(request.path, style: pathStyle),
-            canonicalQuery: SigV4Canonical.canonicalQuery(request.query),
-            canonicalHeaders: SigV4Canonical.canonicalHeaders(request.headers, signedHeaderNames: parsed.signedHeaderNames),
-            signedHeaders: parsed.signedHeaders,
-            payloadHash: payloadHash)
+        // 8. The signature, computed over bytes (the texts are made only for a mismatch's message).
+        let canonicalRequest = SigV4Canonical.canonicalRequestBytes(
+            method: request.method, path: request.path, style: pathStyle, query: request.query, headers: request.headers,
+            signedHeaderNames: parsed.signedHeaderNames, signedHeaders: parsed.signedHeaders, payloadHash: payloadHash)
         let credentialScope = SigV4Canonical.credentialScope(date: scope[1], region: scope[2], service: scope[3])
-        let stringToSign = SigV4Canonical.stringToSign(amzDate: amzDate, credentialScope: credentialScope, canonicalRequest: canonicalRequest)
+        let stringToSign = SigV4Canonical.stringToSignBytes(amzDate: amzDate, credentialScope: credentialScope,
+                                                            canonicalRequest: canonicalRequest)
         let key = keyCache.signingKey(accessKeyId: accessKeyId, secretAccessKey: secret.secretAccessKey,
                                       date: scope[1], region: scope[2], service: scope[3])
         // Compare the hex text (AWS signatures are lowercase hex) in constant time.
-        let expected = Array(SigV4Canonical.signature(signingKey: key, stringToSign: stringToSign).utf8)
+        let expected = SigV4Canonical.signatureBytes(signingKey: key, stringToSign: stringToSign)
         guard constantTimeEquals(expected, Array(parsed.signature.utf8)) else {
             var failure = SigV4Failure.invalidSignature(.signatureMismatch, SigV4Failure.signatureMismatchMessage)
-            failure.canonicalRequest = canonicalRequest
-            failure.stringToSign = stringToSign
+            failure.canonicalRequest = String(decoding: canonicalRequest, as: UTF8.self)
+            failure.stringToSign = String(decoding: stringToSign, as: UTF8.self)
             return .failure(failure)
         }
         return .success(SigV4Authenticated(accessKeyId: accessKeyId, region: scope[2], service: scope[3], signedAtEpochSeconds: signedAt,

@@ -149,12 +149,14 @@ struct ModelAccessCommand: ParsableCommand {
 struct BenchEngines: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-engines",
-        abstract: "Benchmark the pure engines in-process: IAM policy evaluation (20 statements with conditions) and SigV4 verification.")
+        abstract: "Benchmark the pure engines in-process: IAM policy evaluation (20 statements with conditions), SigV4 verification and the journal's wire format.")
     @Option(help: "Policy evaluations to time.") var iamIterations = 100_000
     @Option(help: "SigV4 verifications to time.") var sigv4Iterations = 20_000
+    @Option(help: "Journal records to append and render.") var traceRecords = 200_000
     func run() throws {
         print(IAMPolicyBenchmark.run(iterations: iamIterations))
         print(SigV4Benchmark.run(iterations: sigv4Iterations))
+        print(TraceWireBenchmark.run(records: traceRecords))
     }
 }
 

@@ -91,6 +91,24 @@ struct TraceWireTests {
         #expect(out.isEmpty)
     }
 
+    /// The renderer looks for bytes to escape eight at a time; each special byte at every offset of a word (and in
+    /// the tail) must still be found, and plain ASCII (DEL included) must pass through unchanged.
+    @Test func everyByteThatNeedsEscapingIsFoundAtEveryOffset() throws {
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "\u{7F}", "~", " "] {
+            for offset in 0..<19 {
+                var r = Self.record()
+                r.reason = String(repeating: "a", count: offset) + special + "bbbbbbbbb"
+                r.details = [("k" + special, special)]
+                var batch: [UInt8] = []
+                TraceWire.beginBatch(&batch)
+                TraceWire.append(r, to: &batch)
+                let j = try Self.render(batch).lines[0]
+                #expect(j["reason"] as? String == r.reason, "\(special.unicodeScalars.map { $0.value }) at \(offset)")
+                #expect(j["k" + special] as? String == special)
+            }
+        }
+    }
+
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
