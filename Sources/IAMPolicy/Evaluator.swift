@@ -22,17 +22,34 @@ public enum ContextValue: Sendable, Hashable, ExpressibleByStringLiteral, Expres
 
 /// Context keys with lowercased names (IAM key names are case-insensitive),
 /// plus the keys IAM derives from the principal.
+/// The keys a condition can read, in three layers looked up in order (the request's own keys, the resource's
+/// owner, the principal's derived keys) rather than merged into one dictionary on every request.
 struct ResolvedContext: Sendable {
-    let values: [String: ContextValue]
+    /// The request's keys, lowercase.
+    let given: [String: ContextValue]
+    let resourceAccount: String?
+    /// The principal's keys, computed once per principal (`PreparedPrincipal`).
+    let derived: [String: ContextValue]
+
+    init(given: [String: ContextValue], resourceAccount: String?, derived: [String: ContextValue]) {
+        self.given = given; self.resourceAccount = resourceAccount; self.derived = derived
+    }
+
+    /// One layer of lowercase keys (tests of single conditions).
+    init(values: [String: ContextValue]) { self.init(given: values, resourceAccount: nil, derived: [:]) }
 
     @inline(__always)
-    func lookup(_ lowerKey: String) -> ContextValue? { values[lowerKey] }
+    func lookup(_ lowerKey: String) -> ContextValue? {
+        if let v = given[lowerKey] { return v }
+        if let owner = resourceAccount, lowerKey == "aws:resourceaccount" { return .single(owner) }
+        return derived[lowerKey]
+    }
 
     /// A variable resolves only to a single-valued key (multivalued keys cannot be
     /// policy variables); otherwise to its default, or nil.
     @inline(__always)
     func variableValue(_ v: PolicyVariable) -> String? {
-        if case .single(let s)? = values[v.key] { return s }
+        if case .single(let s)? = lookup(v.key) { return s }
         return v.defaultValue
     }
 }
@@ -81,11 +98,14 @@ public struct RequestContext: Sendable {
         if owner?.isEmpty == true { owner = nil }
         owningAccount = owner
 
-        var values = prepared.derived
-        values.reserveCapacity(values.count + context.count + 1)
-        if let owner { values["aws:resourceaccount"] = .single(owner) }
-        for (k, v) in context { values[asciiLowercased(k)] = v }
-        resolved = ResolvedContext(values: values)
+        // Keys arrive lowercase from the front end; others are lowered here (condition keys are case-insensitive).
+        var given = context
+        if context.keys.contains(where: { k in k.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } }) {
+            given = [:]
+            given.reserveCapacity(context.count)
+            for (k, v) in context { given[asciiLowercased(k)] = v }
+        }
+        resolved = ResolvedContext(given: given, resourceAccount: owner, derived: prepared.derived)
     }
 }
 
