@@ -1,5 +1,8 @@
 // Bounded big-endian byte reader and writer for the wire formats. Every read checks its bounds and fails with a
 // description of what was being read, so a malformed frame becomes a clear error instead of a crash.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct WireFormatError: Error, CustomStringConvertible, Sendable, Equatable {
     public let field: String
@@ -70,6 +73,26 @@ public struct ByteReader {
         offset += n
         return s
     }
+    /// `string`, returning the String in `recent`'s `slot` when the bytes are the same (and keeping the new one
+    /// there otherwise).
+    mutating func string(_ field: @autoclosure () -> String, max: Int, recent: EnvelopeDecoder?, slot: Int) throws(WireFormatError) -> String {
+        guard let recent else { return try string(field(), max: max) }
+        let n = Int(try u16(field()))
+        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
+        try need(n, field())
+        let start = offset
+        var cached = recent.recent[slot]
+        let same = cached.utf8.count == n && cached.withUTF8 { c in
+            bytes.withUnsafeBufferPointer { b in n == 0 || memcmp(c.baseAddress!, b.baseAddress! + start, n) == 0 }
+        }
+        if same { offset += n; return cached }
+        let s = bytes.withUnsafeBufferPointer { ByteReader.utf8String(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+        guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
+        offset += n
+        recent.recent[slot] = s
+        return s
+    }
+
     /// A String from UTF-8 bytes, nil when they are not valid UTF-8. Wire strings (ids, names, headers) are nearly
     /// always ASCII: those are copied without the generic validator (which looks up generic metadata per call).
     public static func utf8String(_ b: UnsafeBufferPointer<UInt8>) -> String? {

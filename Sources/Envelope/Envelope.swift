@@ -148,6 +148,11 @@ public struct Envelope: Sendable {
 
     /// Decodes a frame, enforcing every size limit. Returns the envelope and the routing-header bytes (for AAD).
     public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> (Envelope, routingHeader: [UInt8]) {
+        try decode(bytes, recent: nil)
+    }
+
+    /// Same, reusing the Strings `recent` holds for fields that repeat from frame to frame.
+    static func decode(_ bytes: [UInt8], recent: EnvelopeDecoder?) throws(WireFormatError) -> (Envelope, routingHeader: [UInt8]) {
         guard bytes.count <= EnvelopeLimits.maxFrameBytes else {
             throw WireFormatError(field: "frame", problem: "\(bytes.count) bytes exceeds the \(EnvelopeLimits.maxFrameBytes)-byte limit")
         }
@@ -169,16 +174,18 @@ public struct Envelope: Sendable {
         let inReplyTo = try r.string("inReplyTo", max: max)
         let requestId = try r.string("requestId", max: max)
         let traceparent = try r.string("traceparent", max: max)
-        let src = NodeAddress(node: try r.string("source.node", max: max), account: try r.string("source.account", max: max))
-        let dst = NodeAddress(node: try r.string("destination.node", max: max), account: try r.string("destination.account", max: max))
+        let src = NodeAddress(node: try r.string("source.node", max: max, recent: recent, slot: 0),
+                              account: try r.string("source.account", max: max, recent: recent, slot: 1))
+        let dst = NodeAddress(node: try r.string("destination.node", max: max, recent: recent, slot: 2),
+                              account: try r.string("destination.account", max: max, recent: recent, slot: 3))
         let claimCount = Int(try r.u8("claims.count"))
         guard claimCount <= EnvelopeLimits.maxStamps else {
             throw WireFormatError(field: "claims", problem: "\(claimCount) claims exceeds the limit of \(EnvelopeLimits.maxStamps)")
         }
         var claims: [String: String] = [:]
         for i in 0..<claimCount {
-            let k = try r.string("claims[\(i)].key", max: max)
-            claims[k] = try r.string("claims[\(i)].value", max: max)
+            let k = try r.string("claims[\(i)].key", max: max, recent: recent, slot: 4 + 2 * min(i, 3))
+            claims[k] = try r.string("claims[\(i)].value", max: max, recent: recent, slot: 5 + 2 * min(i, 3))
         }
         let headerEnd = r.offset
         let lamport = try r.u64("lamport")
@@ -188,8 +195,8 @@ public struct Envelope: Sendable {
         }
         var stamps: [String: String] = [:]
         for i in 0..<stampCount {
-            let k = try r.string("stamps[\(i)].key", max: max)
-            stamps[k] = try r.string("stamps[\(i)].value", max: max)
+            let k = try r.string("stamps[\(i)].key", max: max, recent: recent, slot: 12 + 2 * min(i, 3))
+            stamps[k] = try r.string("stamps[\(i)].value", max: max, recent: recent, slot: 13 + 2 * min(i, 3))
         }
         let body = try r.blob32("body", max: EnvelopeLimits.maxBodyBytes)
         guard r.isAtEnd else { throw WireFormatError(field: "frame", problem: "\(r.remaining) trailing bytes") }
@@ -200,6 +207,20 @@ public struct Envelope: Sendable {
         e.flags = flags
         e.claims = claims
         return (e, Array(bytes[0..<headerEnd]))
+    }
+}
+
+/// Decodes frames for one node, reusing the String of a field whose bytes are those of that field in an earlier
+/// frame: node names, accounts, claims and stamps repeat on every message of a link, and a String of more than 15
+/// bytes is an allocation. Not thread-safe: one per node loop.
+public final class EnvelopeDecoder {
+    /// The last value of each repeating field (slots: source node/account, destination node/account, four claim
+    /// and four stamp key/value pairs).
+    var recent = [String](repeating: "", count: 20)
+    public init() {}
+
+    public func decode(_ bytes: [UInt8]) throws(WireFormatError) -> (Envelope, routingHeader: [UInt8]) {
+        try Envelope.decode(bytes, recent: self)
     }
 }
 

@@ -339,6 +339,7 @@ public final class Node {
         let requestId: String
     }
     private var outbox: [Outgoing] = []
+    private let envelopeDecoder = EnvelopeDecoder()
 
     /// A socket the loop reads, with its ZMQ_FD (polled with poll(2): one system call per wait, where zmq_poll
     /// reads every socket's ZMQ_EVENTS, a poll and a getpid each, twice per blocking wait).
@@ -621,7 +622,7 @@ public final class Node {
 
     private func decode(_ payload: [UInt8], peer: String, link: Link) -> (Envelope, [UInt8])? {
         do {
-            let (e, header) = try Envelope.decode(payload)
+            let (e, header) = try envelopeDecoder.decode(payload)
             return (e, header)
         } catch {
             var r = TraceRecord(event: .rejected)

@@ -34,6 +34,34 @@ struct EnvelopeCodecTests {
         #expect(header == e.routingHeader)
     }
 
+    /// A node's decoder reuses the Strings of repeating fields; every frame still decodes to exactly its own values,
+    /// whether a field repeats, changes, grows, shrinks or is empty.
+    @Test func aNodesDecoderGivesEachFrameItsOwnValues() throws {
+        let decoder = EnvelopeDecoder()
+        let variants: [(String, String, [String: String], [String: String])] = [
+            ("runtime-frontend", "999999999999", ["vpceId": "vpce-0123"], ["accessKeyId": "AKIAEXAMPLE"]),
+            ("runtime-frontend", "999999999999", ["vpceId": "vpce-0123"], ["accessKeyId": "AKIAEXAMPLE"]),
+            ("runtime-frontend-2", "999999999998", ["vpceId": "vpce-0124", "vpcId": "vpc-1"], ["accessKeyId": "AKIAEXAMPLF"]),
+            ("runtime-fronten", "", [:], [:]),
+            ("runtime-frontend", "999999999999", ["vpceId": "vpce-0123"], ["accessKeyId": "AKIAEXAMPLE", "action": "bedrock:InvokeModel"]),
+        ]
+        for (node, account, stamps, claims) in variants {
+            var e = sample()
+            e.destination = NodeAddress(node: node, account: account)
+            e.stamps = stamps
+            e.claims = claims
+            let (d, header) = try decoder.decode(e.encode())
+            let (plain, plainHeader) = try Envelope.decode(e.encode())
+            #expect(d.destination == e.destination && d.source == e.source)
+            #expect(d.stamps == stamps && d.claims == claims)
+            #expect(header == plainHeader && d.messageId == plain.messageId && d.body == plain.body)
+        }
+        // A malformed frame is refused the same way through a node's decoder.
+        var bytes = sample().encode()
+        bytes.removeLast(3)
+        #expect(throws: WireFormatError.self) { try decoder.decode(bytes) }
+    }
+
     @Test func hopPartIsNotInTheRoutingHeader() {
         var a = sample(), b = sample()
         b.lamport = 99
