@@ -89,7 +89,7 @@ public final class Node {
     /// costs the hot path one message per interval rather than one per hop.
     private var traceFlushDueNs: UInt64 = 0
     public static let traceFlushIntervalNs: UInt64 = 5_000_000
-    private var traceBatch: [UInt8] = []
+    private var traceBatch = TraceBatch()
     private var traceDropped = 0
     private var timers = TimerHeap()
     private let secretKey: String
@@ -224,20 +224,20 @@ public final class Node {
         if r.lamport == 0 { r.lamport = lamport }
         if r.monoNs == 0 { r.monoNs = SimClock.monotonicNanoseconds() }
         if r.wallMs == 0 { r.wallMs = SimClock.unixMilliseconds() }
-        journal(monoNs: r.monoNs) { TraceWire.append(r, to: &$0) }
+        journal(monoNs: r.monoNs) { $0.append(r) }
     }
 
     /// Appends one record, written by `write`, to the journal: binary on the wire (TraceWire), so a hop only copies
     /// bytes and the collector renders JSON; the collector itself renders its own records at once.
-    private func journal(monoNs: UInt64, _ write: (inout [UInt8]) -> Void) {
+    private func journal(monoNs: UInt64, _ write: (inout TraceBatch) -> Void) {
         if let sink = localTraceSink {
-            var one: [UInt8] = []
-            TraceWire.beginBatch(&one)
+            var one = TraceBatch()
+            one.begin()
             write(&one)
-            sink(encoder.line(ofBatch: one))
+            sink(encoder.line(ofBatch: one.bytes))
             return
         }
-        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; TraceWire.beginBatch(&traceBatch) }
+        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
         write(&traceBatch)
         if traceBatch.count > 256 * 1024 { flushTrace() }
     }
@@ -245,9 +245,9 @@ public final class Node {
     private var hasPendingTrace: Bool { !traceBatch.isEmpty }
 
     private func flushTrace() {
-        guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(keepingCapacity: true); return }
-        do { try s.send([traceBatch]) } catch { traceDropped += 1 }
-        traceBatch.removeAll(keepingCapacity: true)
+        guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(); return }
+        do { try s.send([traceBatch.bytes]) } catch { traceDropped += 1 }
+        traceBatch.removeAll()
     }
 
     /// Journals a frame a role does not handle (a type or link it does not expect from that peer): a `rejected`
@@ -647,10 +647,10 @@ public final class Node {
                               decision: String, reason: String, details: [(String, String)]) {
         guard tracingEnabled else { return }
         journal(monoNs: monoNs) {
-            TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
-                                    peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
-                                    inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
-                                    decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"], to: &$0)
+            $0.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
+                             peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
+                             inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
+                             decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
         }
     }
 

@@ -52,13 +52,22 @@ public struct TraceIdentity: Sendable {
 /// record as the trace.jsonl line, adding the writer's identity (from the CURVE-authenticated peer, never from the
 /// batch itself) and the human-readable timestamp.
 ///
-/// Batch: magic 0xB7, version 1, then records. Record: u8 event, u64 wallMs, u64 monoNs, u64 lamport, u32 bytes,
+/// Batch: magic 0xB7, version 2, then records. Record: u8 event, u64 wallMs, u64 monoNs, u64 lamport, u32 bytes,
 /// nine u16-length strings (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent, decision,
-/// reason), u8 count + layer strings, u8 count + detail key/value strings. Integers are little-endian.
+/// reason), u8 count + layer strings, u8 count + detail key/value strings. Integers are little-endian. Two
+/// shortcuts keep the hops of one call small (a node writes the receive, decision and send of a call one after
+/// another): the length 0xFFFF stands for "this field of the previous record of the batch" for the first seven
+/// strings (the first record of a batch cannot use it), and a layer count of 0x81 / 0x82 stands for the layer
+/// lists ["curve"] / ["curve", "e2e-aes-256-gcm"].
 public enum TraceWire {
     public static let magic: UInt8 = 0xB7
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     static let events: [TraceRecord.Event] = [.send, .recv, .decision, .refused, .rejected, .error, .start, .stop, .link]
+    /// The length that means "same as in the previous record"; longer strings are cut one byte shorter.
+    static let sameAsPrevious: UInt16 = 0xFFFF
+    /// How many leading string fields may repeat (type … traceparent).
+    static let repeatableFields = 7
+    static let layerCodes: [[String]] = [[], ["curve"], ["curve", "e2e-aes-256-gcm"]]
 
     public static func beginBatch(_ out: inout [UInt8]) { out.append(magic); out.append(version) }
 
@@ -67,17 +76,37 @@ public enum TraceWire {
     }
 
     @inline(__always) static func string(_ s: String, _ out: inout [UInt8]) {
-        let n = min(s.utf8.count, Int(UInt16.max))
+        let max = Int(sameAsPrevious) - 1
+        let n = min(s.utf8.count, max)
         out.append(UInt8(truncatingIfNeeded: n)); out.append(UInt8(truncatingIfNeeded: n >> 8))
         if n == s.utf8.count { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: s.utf8.prefix(n)) }
     }
 
+    /// A repeatable field: the marker when it equals that field of the previous record (when `previous` is given).
+    @inline(__always) static func field(_ s: String, _ slot: Int, _ previous: inout [String]?, _ out: inout [UInt8]) {
+        if previous != nil {
+            if !s.isEmpty && s == previous![slot] { out.append(0xFF); out.append(0xFF); return }
+            previous![slot] = s
+        }
+        string(s, &out)
+    }
+
     public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
+        var none: [String]? = nil
+        append(r, to: &out, previous: &none)
+    }
+
+    static func append(_ r: TraceRecord, to out: inout [UInt8], previous: inout [String]?) {
         appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
                    peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
-                   inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason, to: &out)
-        out.append(UInt8(min(r.layers.count, 255)))
-        for l in r.layers.prefix(255) { string(l, &out) }
+                   inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
+                   previous: &previous, to: &out)
+        if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
+            out.append(0x80 | UInt8(code))
+        } else {
+            out.append(UInt8(min(r.layers.count, 127)))
+            for l in r.layers.prefix(127) { string(l, &out) }
+        }
         out.append(UInt8(min(r.details.count, 255)))
         for (k, v) in r.details.prefix(255) { string(k, &out); string(v, &out) }
     }
@@ -88,10 +117,21 @@ public enum TraceWire {
                                      type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                                      inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                                      details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
+        var none: [String]? = nil
+        appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
+                      peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                      traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
+                      vpceId: vpceId, previous: &none, to: &out)
+    }
+
+    static func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
+                              type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                              inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
+                              details: [(String, String)], vpceId: String?, previous: inout [String]?, to out: inout [UInt8]) {
         appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                    peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                   traceparent: traceparent, decision: decision, reason: reason, to: &out)
-        out.append(contentsOf: endToEnd ? layersCurveE2E : layersCurve)
+                   traceparent: traceparent, decision: decision, reason: reason, previous: &previous, to: &out)
+        out.append(endToEnd ? 0x82 : 0x81)
         out.append(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
         for (k, v) in details.prefix(254) { string(k, &out); string(v, &out) }
         if let vpceId { string("vpceId", &out); string(vpceId, &out) }
@@ -101,17 +141,17 @@ public enum TraceWire {
     @inline(__always)
     static func appendHead(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
-                           inReplyTo: String, traceparent: String, decision: String, reason: String, to out: inout [UInt8]) {
+                           inReplyTo: String, traceparent: String, decision: String, reason: String,
+                           previous: inout [String]?, to out: inout [UInt8]) {
         out.append(UInt8(events.firstIndex(of: event) ?? 0))
         u64(wallMs, &out); u64(monoNs, &out); u64(lamport, &out)
         withUnsafeBytes(of: UInt32(clamping: bytes).littleEndian) { out.append(contentsOf: $0) }
-        string(type, &out); string(peer, &out); string(peerAccount, &out)
-        string(messageId, &out); string(requestId, &out); string(inReplyTo, &out)
-        string(traceparent, &out); string(decision, &out); string(reason, &out)
+        field(type, 0, &previous, &out); field(peer, 1, &previous, &out); field(peerAccount, 2, &previous, &out)
+        field(messageId, 3, &previous, &out); field(requestId, 4, &previous, &out); field(inReplyTo, 5, &previous, &out)
+        field(traceparent, 6, &previous, &out)
+        string(decision, &out); string(reason, &out)
     }
 
-    static let layersCurve: [UInt8] = { var o: [UInt8] = [1]; string("curve", &o); return o }()
-    static let layersCurveE2E: [UInt8] = { var o: [UInt8] = [2]; string("curve", &o); string("e2e-aes-256-gcm", &o); return o }()
 
     public struct MalformedBatch: Error, CustomStringConvertible {
         public let offset: Int
@@ -137,10 +177,12 @@ public enum TraceWire {
             guard buf[1] == version else { throw MalformedBatch(offset: 1, problem: "unsupported version \(buf[1])") }
             var r = Reader(buf: buf, offset: 2)
             var count = 0
+            // The repeatable fields of the previous record (nil before the first).
+            var previous = [UnsafeBufferPointer<UInt8>?](repeating: nil, count: repeatableFields)
             while r.offset < buf.count {
                 let lineStart = out.count
                 do throws(MalformedBatch) {
-                    try renderRecord(&r, who, out, &cache)
+                    try renderRecord(&r, who, out, &cache, &previous)
                 } catch {
                     out.count = lineStart
                     throw error
@@ -161,6 +203,19 @@ public enum TraceWire {
             try need(1, what); defer { offset += 1 }; return buf[offset]
         }
         mutating func skip(_ n: Int, _ what: StaticString) throws(MalformedBatch) { try need(n, what); offset += n }
+        /// Whether the next string is the "same as the previous record" marker (consumed if so).
+        mutating func isRepeat(_ what: StaticString) throws(MalformedBatch) -> Bool {
+            try need(2, what)
+            guard buf[offset] == 0xFF && buf[offset + 1] == 0xFF else { return false }
+            offset += 2
+            return true
+        }
+        /// A repeatable field: its bytes, or the previous record's (checked by the first pass); remembered.
+        mutating func repeatable(_ slot: Int, _ previous: inout [UnsafeBufferPointer<UInt8>?]) throws(MalformedBatch) -> UnsafeBufferPointer<UInt8> {
+            let v = try isRepeat(TraceWire.repeatableNames[slot]) ? previous[slot]! : try string(TraceWire.repeatableNames[slot])
+            previous[slot] = v
+            return v
+        }
         mutating func uint(_ width: Int, _ what: StaticString) throws(MalformedBatch) -> UInt64 {
             try need(width, what)
             let raw = UnsafeRawPointer(buf.baseAddress!) + offset
@@ -187,31 +242,54 @@ public enum TraceWire {
     /// 3-byte replacement character), plus keys, numbers and the writer's identity.
     static func bound(_ recordBytes: Int, _ who: TraceIdentity) -> Int { 6 * recordBytes + who.renderedFields.count + 1024 }
 
+    static let repeatableNames: [StaticString] = ["type", "peer", "peerAccount", "messageId", "requestId", "inReplyTo", "traceparent"]
+
     static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: LineBuffer,
-                             _ cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) {
-        // First pass: the record's extent (so one reservation bounds the whole line) and every bounds check.
+                             _ cache: inout (second: UInt64, prefix: String),
+                             _ previous: inout [UnsafeBufferPointer<UInt8>?]) throws(MalformedBatch) {
+        // First pass: the record's extent (so one reservation bounds the whole line) and every check. A repeated
+        // field's bytes are elsewhere in the batch, so they count towards the bound too.
         let recordStart = r.offset
         var scan = r
+        var repeated = 0
         let e = Int(try scan.u8("event"))
         guard e < events.count else { throw MalformedBatch(offset: scan.offset - 1, problem: "unknown event \(e)") }
         try scan.skip(8 + 8 + 8 + 4, "fixed fields")
-        for name: StaticString in ["type", "peer", "peerAccount", "messageId", "requestId", "inReplyTo", "traceparent", "decision", "reason"] {
-            _ = try scan.string(name)
+        for slot in 0..<repeatableFields {
+            if try scan.isRepeat(repeatableNames[slot]) {
+                guard let p = previous[slot] else {
+                    throw MalformedBatch(offset: scan.offset - 2, problem: "\(repeatableNames[slot]) repeats a previous record, but there is none")
+                }
+                repeated += p.count
+            } else {
+                _ = try scan.string(repeatableNames[slot])
+            }
         }
-        let layerCount = Int(try scan.u8("layers"))
-        for _ in 0..<layerCount { _ = try scan.string("layer") }
+        _ = try scan.string("decision"); _ = try scan.string("reason")
+        let layerByte = try scan.u8("layers")
+        if layerByte & 0x80 != 0 {
+            guard Int(layerByte & 0x7F) < layerCodes.count else {
+                throw MalformedBatch(offset: scan.offset - 1, problem: "unknown layer code \(layerByte)")
+            }
+        } else {
+            for _ in 0..<Int(layerByte) { _ = try scan.string("layer") }
+        }
         let detailCount = Int(try scan.u8("details"))
         for _ in 0..<detailCount { _ = try scan.string("detail key"); _ = try scan.string("detail value") }
-        out.reserve(bound(scan.offset - recordStart, who))
+        out.reserve(bound(scan.offset - recordStart + repeated + 64, who))
 
         // Second pass: the line. Field order is the trace.jsonl schema (docs/architecture.md); keys are
         // pre-encoded with their punctuation.
         r.offset += 1
         let wall = try r.uint(8, "wallMs"), mono = try r.uint(8, "monoNs"), lamport = try r.uint(8, "lamport")
         let bytes = try r.uint(4, "bytes")
-        let type = try r.string("type"), peer = try r.string("peer"), peerAccount = try r.string("peerAccount")
-        let messageId = try r.string("messageId"), requestId = try r.string("requestId"), inReplyTo = try r.string("inReplyTo")
-        let traceparent = try r.string("traceparent"), decision = try r.string("decision"), reason = try r.string("reason")
+        var fields: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>,
+                     UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)
+        fields.0 = try r.repeatable(0, &previous); fields.1 = try r.repeatable(1, &previous); fields.2 = try r.repeatable(2, &previous)
+        fields.3 = try r.repeatable(3, &previous); fields.4 = try r.repeatable(4, &previous); fields.5 = try r.repeatable(5, &previous)
+        fields.6 = try r.repeatable(6, &previous)
+        let (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent) = fields
+        let decision = try r.string("decision"), reason = try r.string("reason")
         out.put(Keys.ts)
         appendTimestamp(wall, out, &cache)
         out.put(Keys.wallMs); out.putDecimal(wall)
@@ -230,9 +308,12 @@ public enum TraceWire {
         field(Keys.traceparent, traceparent, out)
         if bytes > 0 { out.put(Keys.bytes); out.putDecimal(bytes) }
         r.offset += 1
-        if layerCount > 0 {
+        if layerByte & 0x80 != 0 {
+            let code = Int(layerByte & 0x7F)
+            if code > 0 { out.put(Keys.layerLists[code]) }
+        } else if layerByte > 0 {
             out.put(Keys.layers)
-            for i in 0..<layerCount {
+            for i in 0..<Int(layerByte) {
                 if i > 0 { out.put(UInt8(ascii: ",")) }
                 out.putQuoted(try r.string("layer"))
             }
@@ -280,9 +361,44 @@ public enum TraceWire {
         static let traceparent = k("traceparent"), bytes = k("bytes"), decision = k("decision"), reason = k("reason")
         static let lamport = k("lamport")
         static let layers = Array(",\"layers\":[".utf8)
+        /// The layer lists of the layer codes, rendered.
+        static let layerLists: [[UInt8]] = TraceWire.layerCodes.map { list in
+            Array((",\"layers\":[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]").utf8)
+        }
         static let crossesTrue = Array(",\"crossesAccountBoundary\":true".utf8)
         static let crossesFalse = Array(",\"crossesAccountBoundary\":false".utf8)
         static let events: [[UInt8]] = TraceWire.events.map { Array(",\"event\":\"\($0.rawValue)\"".utf8) }
+    }
+}
+
+/// A node's batch being written: the previous record's repeatable fields are remembered, so a field that repeats
+/// (the request id and trace context of the hops of one call, most often) is written as a two-byte marker.
+public struct TraceBatch {
+    public private(set) var bytes: [UInt8] = []
+    private var previous: [String]? = nil
+    public init() {}
+
+    public var isEmpty: Bool { bytes.isEmpty }
+    public var count: Int { bytes.count }
+
+    public mutating func begin() {
+        bytes.removeAll(keepingCapacity: true)
+        TraceWire.beginBatch(&bytes)
+        previous = [String](repeating: "", count: TraceWire.repeatableFields)
+    }
+
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); previous = nil }
+
+    public mutating func append(_ r: TraceRecord) { TraceWire.append(r, to: &bytes, previous: &previous) }
+
+    public mutating func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes n: Int,
+                                       type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                                       inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
+                                       details: [(String, String)], vpceId: String?) {
+        TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
+                                peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                                traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
+                                details: details, vpceId: vpceId, previous: &previous, to: &bytes)
     }
 }
 
@@ -413,20 +529,21 @@ public enum TraceWireBenchmark {
         let who = TraceIdentity(node: "runtime-frontend", role: "runtime-frontend", account: "999999999999", accountKind: "bedrock-service")
         let details: [(String, String)] = [("gate", "route")]
         let messageIds = (0..<10).map { "runtime-frontend-25ed1887-\($0)" }
-        var batch: [UInt8] = []
-        // A batch as a node sends one: a few milliseconds of its records.
+        let requestIds = (0..<10).map { "52fda85a-5ac2-4c22-a237-00000000000\($0)" }
+        let traceparents = (0..<10).map { "00-6bdfd62fb94913e0000000000000000\($0)-6bdfd62fb94913e0-01" }
+        var batch = TraceBatch()
+        // A batch as a node sends one: a few milliseconds of its records (one call's records share its ids).
         let perBatch = 200
         let appendNs = best {
             for i in 0..<n {
-                if i % perBatch == 0 { batch.removeAll(keepingCapacity: true); TraceWire.beginBatch(&batch) }
-                TraceWire.appendTransit(.send, wallMs: 1_795_740_168_815 + UInt64(i / 100), monoNs: 16_583_892_688_439 + UInt64(i),
-                                        lamport: UInt64(i), bytes: 2069, type: "invoke-request", peer: "escrow-amazon-1",
-                                        peerAccount: "222222222222", messageId: messageIds[i % 10],
-                                        requestId: "52fda85a-5ac2-4c22-a237-000000000001",
-                                        inReplyTo: "", traceparent: "00-6bdfd62fb94913e00000000000000001-6bdfd62fb94913e0-01",
-                                        endToEnd: false, decision: "route",
-                                        reason: "escrow-amazon-1 serves amazon.titan-text-express-v1 (on-demand, 1 of 1 hosts up)",
-                                        details: details, vpceId: "vpce-0a1b2c3d4e5f60001", to: &batch)
+                if i % perBatch == 0 { batch.begin() }
+                batch.appendTransit(i % 2 == 0 ? .recv : .send, wallMs: 1_795_740_168_815 + UInt64(i / 100),
+                                    monoNs: 16_583_892_688_439 + UInt64(i), lamport: UInt64(i), bytes: 2069, type: "invoke-request",
+                                    peer: i % 2 == 0 ? "vpce-a" : "escrow-amazon-1", peerAccount: i % 2 == 0 ? "111111111111" : "222222222222",
+                                    messageId: messageIds[i % 10], requestId: requestIds[(i / 2) % 10], inReplyTo: "",
+                                    traceparent: traceparents[(i / 2) % 10], endToEnd: i % 2 == 0, decision: i % 2 == 0 ? "" : "route",
+                                    reason: i % 2 == 0 ? "" : "escrow-amazon-1 serves amazon.titan-text-express-v1 (on-demand, 1 of 1 hosts up)",
+                                    details: i % 2 == 0 ? [] : details, vpceId: "vpce-0a1b2c3d4e5f60001")
             }
         }
         let out = LineBuffer()
@@ -435,13 +552,13 @@ public enum TraceWireBenchmark {
         let renderNs = best {
             for _ in 0..<(n / perBatch) {
                 out.removeAll()
-                _ = try? TraceWire.render(batch: batch, as: who, into: out, cache: &cache)
+                _ = try? TraceWire.render(batch: batch.bytes, as: who, into: out, cache: &cache)
             }
             lineBytes = out.count * (n / perBatch)
         }
         func f(_ ns: Double) -> String { "\((ns / Double(n) * 10).rounded() / 10) ns/record" }
         return """
-            TraceWire benchmark (\(n) send records in batches of \(perBatch), \(batch.count / perBatch) bytes each on the wire, \(lineBytes / n) bytes per trace.jsonl line; best of 5)
+            TraceWire benchmark (\(n) receive/send records in batches of \(perBatch), \(batch.count / perBatch) bytes each on the wire, \(lineBytes / n) bytes per trace.jsonl line; best of 5)
             node appends a record  \(f(appendNs))
             collector renders a line  \(f(renderNs))
             """

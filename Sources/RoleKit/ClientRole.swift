@@ -122,6 +122,17 @@ public final class ClientRole: NodeRole {
         }
     }
 
+    static let runtimePrefixes = ["/model/", "/guardrail/", "/guardrail-checks", "/async-invoke"]
+    /// Header values that are the same on every call of this node (built once).
+    private var fixed: (runtimeHost: String, controlHost: String, userAgent: String)?
+    private func fixedHeaders(node: Node) -> (runtimeHost: String, controlHost: String, userAgent: String) {
+        if let fixed { return fixed }
+        let f = (runtimeHost: "bedrock-runtime.\(node.manifest.region).amazonaws.com", controlHost: "bedrock.\(node.manifest.region).amazonaws.com",
+                 userAgent: "bedrock-sim-client/1.0 (\(node.me.name))")
+        fixed = f
+        return f
+    }
+
     private func pumpBench(node: Node) {
         while let b = bench, b.sent < b.total, b.sent - b.done < b.window {
             b.sent += 1
@@ -140,11 +151,12 @@ public final class ClientRole: NodeRole {
         let target = path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
         var http = HTTPRequest(method: method, path: target, body: body)
         // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
-        let runtime = ["/model/", "/guardrail/", "/guardrail-checks", "/async-invoke"].contains { target.hasPrefix($0) }
-        http.setHeader("Host", "\(runtime ? "bedrock-runtime" : "bedrock").\(node.manifest.region).amazonaws.com")
-        if !body.isEmpty || method == "POST" || method == "PUT" { http.setHeader("Content-Type", "application/json") }
-        http.setHeader("Accept", "application/json")
-        http.setHeader("User-Agent", "bedrock-sim-client/1.0 (\(node.me.name))")
+        let runtime = ClientRole.runtimePrefixes.contains { target.utf8.starts(with: $0.utf8) }
+        let fixed = fixedHeaders(node: node)
+        http.headers.append(HTTPHeader("Host", runtime ? fixed.runtimeHost : fixed.controlHost))
+        if !body.isEmpty || method == "POST" || method == "PUT" { http.headers.append(HTTPHeader("Content-Type", "application/json")) }
+        http.headers.append(HTTPHeader("Accept", "application/json"))
+        http.headers.append(HTTPHeader("User-Agent", fixed.userAgent))
         for (k, v) in headers.sorted(by: { $0.key < $1.key }) { http.setHeader(k, v) }
         signer?(&http, options)
         return transmit(http, claims: claimsProvider?(options), requestId: requestId, deadlineMs: deadlineMs, options: options,

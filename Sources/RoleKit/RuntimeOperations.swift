@@ -61,15 +61,17 @@ public enum RuntimeRouter {
 
     /// Percent-encodes a path segment as the AWS SDKs do (unreserved characters stay).
     public static func percentEncodeSegment(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            if (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x7e {
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            } else {
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-            }
+        @inline(__always) func unreserved(_ b: UInt8) -> Bool {
+            (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x7e
         }
-        return out
+        if s.utf8.allSatisfy(unreserved) { return s }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 8)
+        for b in s.utf8 {
+            if unreserved(b) { out.append(b) } else { out.append(0x25); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func hexValue(_ c: UInt8) -> UInt8? {
@@ -82,6 +84,3 @@ public enum RuntimeRouter {
     }
 }
 
-extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
-}

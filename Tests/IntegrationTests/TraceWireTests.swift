@@ -109,6 +109,60 @@ struct TraceWireTests {
         }
     }
 
+    /// A node's batch writes a field that repeats the previous record's as a two-byte marker, and common layer
+    /// lists as one byte; the lines are those of the records written in full.
+    @Test func repeatedFieldsAndLayerCodesRenderAsTheFullRecords() throws {
+        var records: [TraceRecord] = []
+        for i in 0..<6 {
+            var r = Self.record()
+            r.messageId = "m-\(i / 2)"; r.inReplyTo = i % 3 == 0 ? "" : "m-0"
+            r.layers = [["curve"], ["curve", "e2e-aes-256-gcm"], [], ["other"]][i % 4]
+            r.event = i % 2 == 0 ? .recv : .send
+            records.append(r)
+        }
+        var batch = TraceBatch()
+        batch.begin()
+        var full: [UInt8] = []
+        TraceWire.beginBatch(&full)
+        for r in records { batch.append(r); TraceWire.append(r, to: &full) }
+        #expect(batch.count < full.count - 5 * 80, "the repeated ids and trace context are not written again")
+        let (compact, n) = try Self.render(batch.bytes)
+        let (expanded, _) = try Self.render(full)
+        #expect(n == 6)
+        for (a, b) in zip(compact, expanded) { #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b)) }
+        #expect(compact[1]["layers"] as? [String] == ["curve", "e2e-aes-256-gcm"] && compact[2]["layers"] == nil)
+        #expect(compact[3]["layers"] as? [String] == ["other"] && compact[5]["requestId"] as? String == "req-1")
+    }
+
+    @Test func aRepeatWithNothingBeforeItOrAnUnknownLayerCodeIsMalformed() {
+        var r = Self.record()
+        r.layers = []
+        var one: [UInt8] = []
+        TraceWire.beginBatch(&one)
+        TraceWire.append(r, to: &one)
+        // The type field (after event and the fixed fields) marked as a repeat in the batch's first record.
+        var noPrevious = one
+        let typeAt = 2 + 1 + 8 + 8 + 8 + 4
+        let typeLength = Int(noPrevious[typeAt]) | Int(noPrevious[typeAt + 1]) << 8
+        noPrevious.replaceSubrange(typeAt..<(typeAt + 2 + typeLength), with: [0xFF, 0xFF])
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        do { _ = try TraceWire.render(batch: noPrevious, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("repeats a previous record"))
+        }
+        #expect(out.isEmpty)
+        // The layer byte follows the nine strings.
+        var at = typeAt
+        for _ in 0..<9 { at += 2 + (Int(one[at]) | Int(one[at + 1]) << 8) }
+        #expect(one[at] == 0)
+        var badCode = one
+        badCode[at] = 0x85
+        do { _ = try TraceWire.render(batch: badCode, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("unknown layer code"))
+        }
+        #expect(out.isEmpty)
+    }
+
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
