@@ -137,7 +137,12 @@ public struct Envelope: Sendable {
     }
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 320 + body.count)
+        // Sized exactly, so the frame is written without growing (and copying) its buffer.
+        var size = 46 + body.count + messageId.utf8.count + inReplyTo.utf8.count + requestId.utf8.count + traceparent.utf8.count
+        size += source.node.utf8.count + source.account.utf8.count + destination.node.utf8.count + destination.account.utf8.count
+        for (k, v) in claims { size += 4 + k.utf8.count + v.utf8.count }
+        for (k, v) in stamps { size += 4 + k.utf8.count + v.utf8.count }
+        var w = ByteWriter(capacity: size)
         writeRoutingHeader(&w)
         w.u64(lamport)
         w.u8(UInt8(min(stamps.count, EnvelopeLimits.maxStamps)))

@@ -19,6 +19,13 @@ public struct HTTPHeader: Sendable, Equatable {
     public var name: String
     public var value: String
     public init(_ name: String, _ value: String) { self.name = name; self.value = value }
+
+    /// Bytes the headers take in an encoded message.
+    static func wireSize(_ headers: [HTTPHeader]) -> Int {
+        var n = 0
+        for h in headers { n += 4 + h.name.utf8.count + h.value.utf8.count }
+        return n
+    }
 }
 
 public struct HTTPRequest: Sendable, Equatable {
@@ -43,7 +50,8 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 128 + body.count)
+        // Sized exactly, so the frame is written without growing (and copying) its buffer.
+        var w = ByteWriter(capacity: 15 + method.utf8.count + path.utf8.count + query.utf8.count + HTTPHeader.wireSize(headers) + body.count)
         w.u8(1)
         w.string(method); w.string(path); w.string(query)
         w.u16(UInt16(clamping: headers.count))
@@ -86,7 +94,7 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 64 + body.count)
+        var w = ByteWriter(capacity: 9 + HTTPHeader.wireSize(headers) + body.count)
         w.u8(1)
         w.u16(UInt16(clamping: status))
         w.u16(UInt16(clamping: headers.count))
