@@ -31,15 +31,16 @@ let package = Package(
 
         // Pure engines: no sockets, no processes, testable in-process.
         .target(name: "SimCrypto", dependencies: ["COpenSSL"]),
-        .target(name: "Envelope", dependencies: ["SimCrypto"]),
-        .target(name: "SigV4", dependencies: ["SimCrypto"]),
+        .target(name: "ASCIIText"),
+        .target(name: "Envelope", dependencies: ["SimCrypto", "ASCIIText"]),
+        .target(name: "SigV4", dependencies: ["SimCrypto", "ASCIIText"]),
         .target(name: "JSONText"),
-        .target(name: "IAMPolicy", dependencies: ["JSONText"]),
+        .target(name: "IAMPolicy", dependencies: ["JSONText", "ASCIIText"]),
         // Guardrails reads its lexicons from GuardrailsData's resource bundle with FoundationEssentials: a target with
         // resources gets SwiftPM's Bundle.module accessor, which imports full Foundation (not wanted in node processes).
         .target(name: "Guardrails"),
         .target(name: "GuardrailsData", resources: [.copy("Data")]),
-        .target(name: "ModelStandIns"),
+        .target(name: "ModelStandIns", dependencies: ["ASCIIText"]),
         .target(name: "Topology", dependencies: ["IAMPolicy", "Guardrails", "JSONText", .product(name: "Yams", package: "Yams")]),
         // SDK wire compatibility (issue 6): event-stream framing, HTTP/1.1 parsing, TLS. No ZeroMQ.
         .target(name: "EventStream", dependencies: ["JSONText"]),
@@ -52,7 +53,7 @@ let package = Package(
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "EventStream"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "EventStream", "ASCIIText"]),
         // The SDK endpoint in each client node (issue 6): HTTPS on loopback for unchanged AWS SDKs.
         .target(name: "SDKEndpoint", dependencies: ["RoleKit", "NodeRuntime", "Envelope", "HTTPWire", "EventStream", "TLSServer"]),
         // Guardrails on the front end's request path. Separate so that only the front end links Guardrails.
@@ -80,7 +81,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "SimCryptoTests", dependencies: ["SimCrypto"]),
-        .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SimCrypto"]),
+        .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SimCrypto", "ASCIIText"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "IAMPolicyTests", dependencies: ["IAMPolicy"]),
         .testTarget(name: "GuardrailsTests", dependencies: ["Guardrails", "GuardrailsData"]),

@@ -1,5 +1,6 @@
 // Bounded big-endian byte reader and writer for the wire formats. Every read checks its bounds and fails with a
 // description of what was being read, so a malformed frame becomes a clear error instead of a crash.
+import ASCIIText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,7 +69,7 @@ public struct ByteReader {
         guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
         try need(n, field())
         let start = offset
-        let s = bytes.withUnsafeBufferPointer { ByteReader.utf8String(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+        let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
         guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
         offset += n
         return s
@@ -86,22 +87,13 @@ public struct ByteReader {
             bytes.withUnsafeBufferPointer { b in n == 0 || memcmp(c.baseAddress!, b.baseAddress! + start, n) == 0 }
         }
         if same { offset += n; return cached }
-        let s = bytes.withUnsafeBufferPointer { ByteReader.utf8String(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+        let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
         guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
         offset += n
         recent.recent[slot] = s
         return s
     }
 
-    /// A String from UTF-8 bytes, nil when they are not valid UTF-8. Wire strings (ids, names, headers) are nearly
-    /// always ASCII: those are copied without the generic validator (which looks up generic metadata per call).
-    public static func utf8String(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-        for x in b where x >= 0x80 { return String(validating: b, as: UTF8.self) }
-        return String(unsafeUninitializedCapacity: b.count) { out in
-            _ = out.initialize(from: b)
-            return b.count
-        }
-    }
 
     public mutating func blob32(_ field: @autoclosure () -> String, max: Int) throws(WireFormatError) -> [UInt8] {
         let n = Int(try u32(field()))

@@ -2,17 +2,12 @@
 // runtime API carries (method, path such as /model/{modelId}/invoke, query, headers, body), so SigV4 signing and
 // AWS SDK clients fit without a redesign.
 
+import ASCIIText
+
 extension String {
     /// HTTP field names compare case-insensitively (RFC 9110), and they are ASCII tokens: compare bytes, folding
     /// ASCII letters, without allocating lowercased copies on every lookup.
-    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
-        let a = utf8, b = other.utf8
-        guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            guard x | 0x20 == y | 0x20, (x | 0x20) >= 97, (x | 0x20) <= 122 else { return false }
-        }
-        return true
-    }
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool { ASCII.equalsIgnoringCase(self, other) }
 }
 
 public struct HTTPHeader: Sendable, Equatable {

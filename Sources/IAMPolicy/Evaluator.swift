@@ -2,6 +2,7 @@
 // (IAM User Guide: "Policy evaluation logic", "Cross-account policy evaluation
 // logic", "Permissions boundaries", "Session policies"; Organizations SCPs;
 // VPC endpoint policies).
+import ASCIIText
 
 /// A request-context value: one string, or several for a multivalued key
 /// (such as `aws:TagKeys`).
@@ -162,22 +163,11 @@ public struct PreparedPrincipal: Sendable {
     }
 }
 
-/// Lowercases ASCII without Unicode case mapping (context keys and actions are ASCII); returns the string itself
-/// when it has no uppercase letter. Non-ASCII input takes the full `lowercased()`.
+/// Lowercases a condition key or action: ASCII letters on bytes (keys and actions are ASCII; the string itself when
+/// nothing changes), anything non-ASCII through the full Unicode `lowercased()`.
 @inline(__always)
 func asciiLowercased(_ s: String) -> String {
-    var hasUpper = false
-    for b in s.utf8 {
-        if b >= 0x80 { return s.lowercased() }
-        if b >= 65 && b <= 90 { hasUpper = true }
-    }
-    guard hasUpper else { return s }
-    let n = s.utf8.count
-    return String(unsafeUninitializedCapacity: n) { buf in
-        var i = 0
-        for b in s.utf8 { buf[i] = (b >= 65 && b <= 90) ? b | 0x20 : b; i += 1 }
-        return n
-    }
+    s.utf8.contains(where: { $0 >= 0x80 }) ? s.lowercased() : ASCII.lowercased(s)
 }
 
 /// The SCPs attached at one level of the organization (root, an OU, the account).

@@ -4,6 +4,7 @@
 // Why not JSONSerialization: model bodies must come back byte-identical for the same
 // input (stable key order, stable number spelling), and validation messages must say
 // whether a value was an Integer, a decimal or a Boolean, which NSNumber blurs on Linux.
+import ASCIIText
 
 /// A parsed JSON value. Objects keep their members in document order.
 public enum JSONValue: Sendable, Equatable {
@@ -247,7 +248,7 @@ private struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
             let end = index
             index += 1
-            let s = bytes.withUnsafeBufferPointer { UTF8Text.validatedString(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+            let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<end])) }
             guard let s else { throw fail("invalid UTF-8 in string") }
             return s
         }

@@ -14,16 +14,6 @@ enum UTF8Text {
         return copy.withUnsafeBufferPointer(body)
     }
 
-    /// A String from UTF-8 bytes, nil when invalid. ASCII (prompts, keys, most values) is copied without the generic
-    /// validator, which looks up generic metadata on every call.
-    static func validatedString(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-        for x in b where x >= 0x80 { return String(validating: b, as: UTF8.self) }
-        return String(unsafeUninitializedCapacity: b.count) { out in
-            _ = out.initialize(from: b)
-            return b.count
-        }
-    }
-
     /// The scalar starting at byte `i` of valid UTF-8 and its length in bytes.
     @inline(__always)
     static func decode(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {

@@ -1,5 +1,6 @@
 // The bedrock-runtime operations the front end serves, recognised by method and path as the real REST API routes
 // them (../shared/reference/bedrock-api.md §1.2). Model ids arrive percent-encoded (`:` becomes %3A).
+import ASCIIText
 import Envelope
 
 public enum RuntimeOperation: String, Sendable {
@@ -56,7 +57,7 @@ public enum RuntimeRouter {
                 out.append(b)
             }
         }
-        return out.withUnsafeBufferPointer { ByteReader.utf8String($0) }
+        return out.withUnsafeBufferPointer { ASCII.string(validatingUTF8: $0) }
     }
 
     /// Percent-encodes a path segment as the AWS SDKs do (unreserved characters stay).

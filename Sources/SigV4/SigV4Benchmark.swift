@@ -1,3 +1,5 @@
+import ASCIIText
+
 /// Prints how long signing and verifying a typical InvokeModel request takes (figures only, no assertions).
 public enum SigV4Benchmark {
     /// A botocore-shaped InvokeModel request with a 1 KiB JSON body, signed for us-east-1 at a fixed time.
@@ -47,7 +49,7 @@ public enum SigV4Benchmark {
             if verifier.verify(request, nowEpochSeconds: epoch + 30).isAuthenticated { ok += 1 }
         }
         var unsigned = request
-        unsigned.headers.removeAll { ["authorization", "x-amz-date"].contains(asciiLowercased($0.name)) }
+        unsigned.headers.removeAll { ["authorization", "x-amz-date"].contains(ASCII.lowercased($0.name)) }
         var signatures = 0
         let signTime = measure {
             signatures &+= SigV4Signer.signWithDetails(unsigned, credentials: credentials, region: "us-east-1", service: "bedrock",

@@ -1,3 +1,4 @@
+import ASCIIText
 import SimCrypto
 
 /// How the canonical URI is formed from the wire path.
@@ -152,7 +153,7 @@ public enum SigV4Canonical {
             out += name
             out += ":"
             var first = true
-            for header in headers where asciiCaseInsensitiveEquals(header.name, name) {
+            for header in headers where ASCII.equalsIgnoringCase(header.name, name) {
                 if !first { out += "," }
                 out += trimAll(header.value)
                 first = false
@@ -188,7 +189,7 @@ public enum SigV4Canonical {
         nameRanges.reserveCapacity(headers.count)
         for header in headers {
             let start = lowered.count
-            for b in header.name.utf8 { lowered.append(asciiLower(b)) }
+            for b in header.name.utf8 { lowered.append(ASCII.lower(b)) }
             nameRanges.append(start..<lowered.count)
         }
         for name in signedHeaderNames {
@@ -215,7 +216,7 @@ public enum SigV4Canonical {
         guard range.count == name.utf8.count else { return false }
         var i = range.lowerBound
         for b in name.utf8 {
-            if lowered[i] != asciiLower(b) { return false }
+            if lowered[i] != ASCII.lower(b) { return false }
             i += 1
         }
         return true

@@ -1,3 +1,4 @@
+import ASCIIText
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -44,17 +45,17 @@ public struct SigV4Request: Sendable, Hashable {
 
     /// All values of a header, in wire order (name compared case-insensitively).
     public func values(for name: String) -> [String] {
-        headers.compactMap { asciiCaseInsensitiveEquals($0.name, name) ? $0.value : nil }
+        headers.compactMap { ASCII.equalsIgnoringCase($0.name, name) ? $0.value : nil }
     }
 
     /// The first value of a header, if present.
     public func firstValue(for name: String) -> String? {
-        headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
+        headers.first { ASCII.equalsIgnoringCase($0.name, name) }?.value
     }
 
     /// Removes every header with this name (case-insensitive).
     public mutating func removeHeader(_ name: String) {
-        headers.removeAll { asciiCaseInsensitiveEquals($0.name, name) }
+        headers.removeAll { ASCII.equalsIgnoringCase($0.name, name) }
     }
 
     /// Replaces every header with this name by one header with this value, appended at the end.
@@ -77,22 +78,6 @@ public struct SigV4Credentials: Sendable, Hashable {
     }
 }
 
-@inline(__always)
-func asciiLower(_ byte: UInt8) -> UInt8 {
-    (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
-}
-
-func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
-    guard a.utf8.count == b.utf8.count else { return false }
-    var a = a, b = b
-    return a.withUTF8 { pa in
-        b.withUTF8 { pb in
-            for i in 0..<pa.count where asciiLower(pa[i]) != asciiLower(pb[i]) { return false }
-            return true
-        }
-    }
-}
-
 /// Splits on one ASCII byte without Character (grapheme) processing.
 func splitASCII(_ text: String, separator: UInt8, omittingEmpty: Bool) -> [String] {
     var text = text
@@ -109,7 +94,3 @@ func splitASCII(_ text: String, separator: UInt8, omittingEmpty: Bool) -> [Strin
     }
 }
 
-func asciiLowercased(_ s: String) -> String {
-    if !s.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return s }
-    return String(decoding: s.utf8.map(asciiLower), as: UTF8.self)
-}

@@ -1,3 +1,4 @@
+import ASCIIText
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -89,7 +90,7 @@ public enum SigV4Signer {
         var names: [String] = []
         names.reserveCapacity(signed.headers.count)
         for header in signed.headers {
-            let name = asciiLowercased(header.name.trimmingASCIIWhitespace())
+            let name = ASCII.lowercased(header.name.trimmingASCIIWhitespace())
             if !options.unsignedHeaders.contains(name) { names.append(name) }
         }
         names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
