@@ -36,7 +36,7 @@ private func cloudTrail(_ run: SimRun, account: String = "111111111111") -> [[St
 
 private func writeTemp(_ text: String) -> String {
     let path = NSTemporaryDirectory() + "guardrail-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     return path
 }
 
@@ -216,7 +216,7 @@ struct GuardrailPathTests {
         try #require(broken != source)
         let line = (broken.components(separatedBy: "\n").firstIndex { $0.contains("inputStrength: HUGE") } ?? -1) + 1
         let path = NSTemporaryDirectory() + "guardrails-broken-\(getpid()).yaml"
-        FileManager.default.createFile(atPath: path, contents: Data(broken.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(broken.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let run = SimRun(topology: path)
         defer { run.stop() }

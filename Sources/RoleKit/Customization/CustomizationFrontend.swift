@@ -127,7 +127,7 @@ public final class ProvisionedThroughputService {
     func lookup(_ id: String, account: String) -> Result<PT, BedrockError> {
         if id.hasPrefix("arn:") {
             guard let p = pts[id] else {
-                let owner = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
+                let owner = arnAccountField(id)
                 return .failure(owner == account ? .resourceNotFound("Provisioned model \(id) was not found.")
                                 : .accessDenied("Account \(account) is not authorized to use provisioned model \(id) of another account."))
             }
@@ -250,7 +250,7 @@ struct PTOperation: LocalOperation {
             let modelArn: String
             if modelId.contains(":custom-model/") {
                 guard let (meta, _) = ModelStore.find(arn: modelId, runDirectory: s.runDirectory) else {
-                    let owner = modelId.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
+                    let owner = arnAccountField(modelId)
                     return (owner == account ? BedrockError.resourceNotFound("Custom model \(modelId) was not found.")
                             : BedrockError.accessDenied("Account \(account) is not authorized to use custom model \(modelId) of another account.")).httpResponse(requestId: rid)
                 }
@@ -330,7 +330,7 @@ struct ProvisionedRoutingGate: FrontendGate {
         let id = call.modelId
         guard id.hasPrefix("arn:") else { return .pass(reason: "not a provisioned model") }
         if id.contains(":custom-model/") {
-            let owner = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
+            let owner = arnAccountField(id)
             if owner != call.callerAccount {
                 return .deny(.accessDenied("User in account \(call.callerAccount) is not authorized to perform: bedrock:InvokeModel on resource: \(id)"),
                              reason: "custom model \(id) belongs to account \(owner)")

@@ -156,7 +156,7 @@ public final class FinetuneWorkerRole: NodeRole {
     private func lookup(_ id: String, in table: [String: [String: JSONValue]], nameKey: String, account: String, kind: String, requestId: String)
         -> Result<String, ErrorResponse> {
         if id.hasPrefix("arn:") {
-            let owner = id.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
+            let owner = arnAccountField(id)
             guard owner == account else {
                 return .failure(ErrorResponse(response: error("AccessDeniedException", 403, "User in account \(account) is not authorized to access \(kind) \(id): it belongs to another account", requestId)))
             }
@@ -193,7 +193,7 @@ public final class FinetuneWorkerRole: NodeRole {
         guard provider == nil || model.provider.rawValue == provider else {
             return error("ValidationException", 400, "This Region's customization fleet for \(model.modelId) is not available.", requestId)
         }
-        guard roleArn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) == account else {
+        guard arnAccountField(roleArn) == account else {
             return error("ValidationException", 400, "The role \(roleArn) must belong to account \(account).", requestId)
         }
         let name = b["customModelName"]!.stringValue!

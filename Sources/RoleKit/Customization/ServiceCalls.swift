@@ -122,6 +122,13 @@ public func awsJSON(_ value: JSONValue, status: Int = 200, requestId: String, co
                  body: value.serialized())
 }
 
+/// The account field (the fifth, colon-separated) of an ARN as written, or "" when it has fewer fields: the
+/// customization plane checks ownership with it (a malformed ARN belongs to no account). Lenient on purpose, unlike
+/// `RequestContext.accountField(ofARN:)`, which IAM uses and which wants all six fields.
+public func arnAccountField(_ arn: String) -> String {
+    arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? ""
+}
+
 /// The error a JSON response carries, if any.
 public func awsError(of response: HTTPResponse) -> BedrockError? {
     guard response.status >= 300 else { return nil }
