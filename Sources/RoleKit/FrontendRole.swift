@@ -211,26 +211,30 @@ public final class FrontendRole: NodeRole {
         }
         // Passing gates are journaled together in one record (one line per call instead of one per gate); a gate
         // that denies or answers gets a record of its own naming it.
-        var passed: [String] = []
-        var passedNames: [String] = []
+        // Written straight into one reason and one name list (this runs on every call).
+        var passed = ""
+        var passedNames = ""
+        func journalPassed() {
+            guard !passed.isEmpty else { return }
+            var g = TraceRecord(event: .decision)
+            g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
+            g.reason = passed; g.details = [("gate", passedNames)]
+            node.trace(g)
+            passed = ""; passedNames = ""
+        }
         for gate in gates {
             let decision = gate.evaluate(&call, node: node)
             if case .pass(let reason) = decision {
-                passed.append("[\(gate.name)] \(reason)")
-                passedNames.append(gate.name)
+                if passed.isEmpty { passed.reserveCapacity(1024) } else { passed += "; "; passedNames += "," }
+                passed += "["; passed += gate.name; passed += "] "; passed += reason
+                passedNames += gate.name
                 continue
             }
             var r = TraceRecord(event: .decision)
             r.messageId = envelope.messageId; r.requestId = envelope.requestId
             r.details = [("gate", gate.name), ("operation", call.operationName)]
             if !call.modelId.isEmpty { r.details.append(("modelId", call.modelId)) }
-            if !passed.isEmpty {
-                var g = TraceRecord(event: .decision)
-                g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
-                g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
-                node.trace(g)
-                passed.removeAll(); passedNames.removeAll()
-            }
+            journalPassed()
             switch decision {
             case .pass: break
             case .deny(let error, let reason):
@@ -250,12 +254,7 @@ public final class FrontendRole: NodeRole {
                 return
             }
         }
-        if !passed.isEmpty {
-            var g = TraceRecord(event: .decision)
-            g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
-            g.reason = passed.joined(separator: "; "); g.details = [("gate", passedNames.joined(separator: ","))]
-            node.trace(g)
-        }
+        journalPassed()
         if let op = local as? ForwardingOperation {
             switch op.forwardTarget(for: call, node: node) {
             case .failure(let err):
