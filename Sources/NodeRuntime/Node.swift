@@ -535,8 +535,12 @@ public final class Node {
             for i in readables.indices where needsCheck[i] {
                 needsCheck[i] = false
                 let r = readables[i]
+                // A message that arrived just after the idle wait ended has signalled its fd: not a missed wake-up.
+                let signalled = idleRecheck && POSIX.isReadable(r.fd)
                 guard r.socket.pendingEvents & Poller.readable != 0 else { continue }
-                if idleRecheck { log("a message waited on socket kind \(r.kind) without its ZMQ_FD firing (found by the idle re-check)") }
+                if idleRecheck && !signalled {
+                    log("a message waited on socket kind \(r.kind) without its ZMQ_FD firing (found by the idle re-check)")
+                }
                 let more: Bool
                 switch r.kind {
                 case 0: more = drainZAP()

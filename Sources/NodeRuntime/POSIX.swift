@@ -40,6 +40,12 @@ public enum POSIX {
         return rc
     }
 
+    /// Whether `fd` is readable right now (poll(2) with no wait).
+    public static func isReadable(_ fd: Int32) -> Bool {
+        var p = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        return poll(&p, timeoutMs: 0) > 0 && p[0].revents & Int16(POLLIN) != 0
+    }
+
     public static func makeDirectory(_ path: String) { _ = mkdir(path, 0o755) }
 
     public static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
