@@ -82,21 +82,22 @@ public enum TraceWire {
         if n == s.utf8.count { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: s.utf8.prefix(n)) }
     }
 
-    /// A repeatable field: the marker when it equals that field of the previous record (when `previous` is given).
-    @inline(__always) static func field(_ s: String, _ slot: Int, _ previous: inout [String]?, _ out: inout [UInt8]) {
-        if previous != nil {
-            if !s.isEmpty && s == previous![slot] { out.append(0xFF); out.append(0xFF); return }
-            previous![slot] = s
+    /// A repeatable field: the marker when it equals that field of the previous record (`previous` holds one entry
+    /// per repeatable field for a batch that uses the shortcut, none for a record written on its own).
+    @inline(__always) static func field(_ s: String, _ slot: Int, _ previous: inout [String], _ out: inout [UInt8]) {
+        if !previous.isEmpty {
+            if !s.isEmpty && s == previous[slot] { out.append(0xFF); out.append(0xFF); return }
+            previous[slot] = s
         }
         string(s, &out)
     }
 
     public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
-        var none: [String]? = nil
+        var none: [String] = []
         append(r, to: &out, previous: &none)
     }
 
-    static func append(_ r: TraceRecord, to out: inout [UInt8], previous: inout [String]?) {
+    static func append(_ r: TraceRecord, to out: inout [UInt8], previous: inout [String]) {
         appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
                    peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
                    inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
@@ -117,7 +118,7 @@ public enum TraceWire {
                                      type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                                      inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                                      details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
-        var none: [String]? = nil
+        var none: [String] = []
         appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                       peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                       traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
@@ -127,7 +128,7 @@ public enum TraceWire {
     static func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                               type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                               inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
-                              details: [(String, String)], vpceId: String?, previous: inout [String]?, to out: inout [UInt8]) {
+                              details: [(String, String)], vpceId: String?, previous: inout [String], to out: inout [UInt8]) {
         appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                    peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                    traceparent: traceparent, decision: decision, reason: reason, previous: &previous, to: &out)
@@ -142,7 +143,7 @@ public enum TraceWire {
     static func appendHead(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                            inReplyTo: String, traceparent: String, decision: String, reason: String,
-                           previous: inout [String]?, to out: inout [UInt8]) {
+                           previous: inout [String], to out: inout [UInt8]) {
         out.append(UInt8(events.firstIndex(of: event) ?? 0))
         u64(wallMs, &out); u64(monoNs, &out); u64(lamport, &out)
         withUnsafeBytes(of: UInt32(clamping: bytes).littleEndian) { out.append(contentsOf: $0) }
@@ -375,7 +376,7 @@ public enum TraceWire {
 /// (the request id and trace context of the hops of one call, most often) is written as a two-byte marker.
 public struct TraceBatch {
     public private(set) var bytes: [UInt8] = []
-    private var previous: [String]? = nil
+    private var previous: [String] = []
     public init() {}
 
     public var isEmpty: Bool { bytes.isEmpty }
@@ -385,9 +386,10 @@ public struct TraceBatch {
         bytes.removeAll(keepingCapacity: true)
         TraceWire.beginBatch(&bytes)
         previous = [String](repeating: "", count: TraceWire.repeatableFields)
+        if bytes.capacity < 64 * 1024 { bytes.reserveCapacity(64 * 1024) }
     }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); previous = nil }
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); previous = [] }
 
     public mutating func append(_ r: TraceRecord) { TraceWire.append(r, to: &bytes, previous: &previous) }
 
