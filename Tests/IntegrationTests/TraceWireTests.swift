@@ -178,25 +178,23 @@ struct TraceWireTests {
 
     /// The send/receive fast path writes exactly the bytes of the equivalent record.
     @Test func theTransitFastPathMatchesTheRecordEncoding() {
+        func both(_ r: TraceRecord, endToEnd: Bool, details: [(String, String)], vpceId: String?) -> (record: [UInt8], transit: [UInt8]) {
+            var viaRecord: [UInt8] = []
+            TraceWire.append(r, to: &viaRecord)
+            var viaTransit: [UInt8] = []
+            TraceWire.appendTransit(.send, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                                    peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                                    inReplyTo: r.inReplyTo, traceparent: r.traceparent, endToEnd: endToEnd, decision: r.decision,
+                                    reason: r.reason, details: details, vpceId: vpceId, to: &viaTransit)
+            return (viaRecord, viaTransit)
+        }
         var r = Self.record()
         r.details = [("gate", "vpce-policy"), ("vpceId", "vpce-1")]
-        var viaRecord: [UInt8] = []
-        TraceWire.append(r, to: &viaRecord)
-        var viaTransit: [UInt8] = []
-        TraceWire.appendTransit(.send, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
-                                peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
-                                inReplyTo: r.inReplyTo, traceparent: r.traceparent, endToEnd: true, decision: r.decision,
-                                reason: r.reason, details: [("gate", "vpce-policy")], vpceId: "vpce-1", to: &viaTransit)
-        #expect(viaRecord == viaTransit)
+        let sealed = both(r, endToEnd: true, details: [("gate", "vpce-policy")], vpceId: "vpce-1")
+        #expect(sealed.record == sealed.transit)
         r.layers = ["curve"]; r.details = []
-        var plain: [UInt8] = []
-        TraceWire.append(r, to: &plain)
-        var plainTransit: [UInt8] = []
-        TraceWire.appendTransit(.send, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
-                                peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
-                                inReplyTo: r.inReplyTo, traceparent: r.traceparent, endToEnd: false, decision: r.decision,
-                                reason: r.reason, details: [], vpceId: nil, to: &plainTransit)
-        #expect(plain == plainTransit)
+        let plain = both(r, endToEnd: false, details: [], vpceId: nil)
+        #expect(plain.record == plain.transit)
     }
 
     @Test func decimalDigitsMatchTheStandardLibrary() {
