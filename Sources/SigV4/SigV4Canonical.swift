@@ -114,16 +114,7 @@ public enum SigV4Canonical {
     public static func trimAll(_ value: String) -> String {
         if isTrimmed(value) { return value }
         var out: [UInt8] = []
-        out.reserveCapacity(value.utf8.count)
-        var pendingSpace = false
-        for byte in value.utf8 {
-            if isWhitespace(byte) {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(UInt8(ascii: " ")); pendingSpace = false }
-                out.append(byte)
-            }
-        }
+        appendTrimmed(value, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -147,20 +138,34 @@ public enum SigV4Canonical {
     /// are joined with `,` in wire order. A name that is absent gets an empty value (so the signature
     /// cannot match if the signer had a value for it).
     public static func canonicalHeaders(_ headers: [SigV4Header], signedHeaderNames: [String]) -> String {
-        var out = ""
-        out.reserveCapacity(signedHeaderNames.count * 48)
+        var out: [UInt8] = []
+        appendCanonicalHeaders(headers, signedHeaderNames: signedHeaderNames, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `canonicalHeaders` written straight into `out`. Header names match case-insensitively.
+    static func appendCanonicalHeaders(_ headers: [SigV4Header], signedHeaderNames: [String], to out: inout [UInt8]) {
+        // Header names lowered once into one buffer (not once per signed name, and without a String each).
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(headers.count * 16)
+        var nameRanges: [Range<Int>] = []
+        nameRanges.reserveCapacity(headers.count)
+        for header in headers {
+            let start = lowered.count
+            for b in header.name.utf8 { lowered.append(ASCII.lower(b)) }
+            nameRanges.append(start..<lowered.count)
+        }
         for name in signedHeaderNames {
-            out += name
-            out += ":"
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
             var first = true
-            for header in headers where ASCII.equalsIgnoringCase(header.name, name) {
-                if !first { out += "," }
-                out += trimAll(header.value)
+            for (i, header) in headers.enumerated() where equalsLowered(lowered, nameRanges[i], name) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                appendTrimmed(header.value, to: &out)
                 first = false
             }
-            out += "\n"
+            out.append(UInt8(ascii: "\n"))
         }
-        return out
     }
 
     /// The canonical request's bytes, written into one buffer: what the signer and the verifier hash (the String
@@ -182,27 +187,7 @@ public enum SigV4Canonical {
         out.append(newline)
         if !query.isEmpty { out.append(contentsOf: canonicalQuery(query).utf8) }
         out.append(newline)
-        // Header names lowered once into one buffer (not once per signed name, and without a String each).
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(headers.count * 16)
-        var nameRanges: [Range<Int>] = []
-        nameRanges.reserveCapacity(headers.count)
-        for header in headers {
-            let start = lowered.count
-            for b in header.name.utf8 { lowered.append(ASCII.lower(b)) }
-            nameRanges.append(start..<lowered.count)
-        }
-        for name in signedHeaderNames {
-            out.append(contentsOf: name.utf8)
-            out.append(UInt8(ascii: ":"))
-            var first = true
-            for (i, header) in headers.enumerated() where equalsLowered(lowered, nameRanges[i], name) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                appendTrimmed(header.value, to: &out)
-                first = false
-            }
-            out.append(newline)
-        }
+        appendCanonicalHeaders(headers, signedHeaderNames: signedHeaderNames, to: &out)
         out.append(newline)
         out.append(contentsOf: signedHeaders.utf8)
         out.append(newline)
@@ -272,11 +257,8 @@ public enum SigV4Canonical {
     }
 
     public static func stringToSign(amzDate: String, credentialScope: String, canonicalRequest: String) -> String {
-        var out = algorithm
-        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + credentialScope.utf8.count + 67)
-        out += "\n"; out += amzDate; out += "\n"; out += credentialScope; out += "\n"
-        out += hexString(SHA256Digest.hash(utf8: canonicalRequest))
-        return out
+        String(decoding: stringToSignBytes(amzDate: amzDate, credentialScope: credentialScope, canonicalRequest: Array(canonicalRequest.utf8)),
+               as: UTF8.self)
     }
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
@@ -289,7 +271,7 @@ public enum SigV4Canonical {
 
     /// Lowercase hex HMAC of the string to sign.
     public static func signature(signingKey: [UInt8], stringToSign: String) -> String {
-        hexString(HMACSHA256.authenticate(key: signingKey, message: stringToSign))
+        String(decoding: signatureBytes(signingKey: signingKey, stringToSign: Array(stringToSign.utf8)), as: UTF8.self)
     }
 
     // MARK: Encoding helpers
