@@ -257,11 +257,9 @@ public final class Socket {
     public var fileDescriptor: Int32 { (try? getInt(ZMQ_FD)) ?? -1 }
     /// ZMQ_EVENTS (`Poller.readable` | `Poller.writable`): processes the socket's pending libzmq commands first.
     public var pendingEvents: Int16 { Int16(truncatingIfNeeded: (try? getInt(ZMQ_EVENTS)) ?? 0) }
-    /// Whether a message can be read now without blocking.
-    public var hasInput: Bool { ((try? getInt(ZMQ_EVENTS)) ?? 0) & Int32(ZMQ_POLLIN) != 0 }
     /// Whether one message can be sent now without blocking: for a DEALER with ZMQ_IMMEDIATE, that a connection to its
     /// peer is complete and its queue is below the high-water mark.
-    public var canSend: Bool { ((try? getInt(ZMQ_EVENTS)) ?? 0) & Int32(ZMQ_POLLOUT) != 0 }
+    public var canSend: Bool { pendingEvents & Poller.writable != 0 }
 }
 
 /// One entry of a poll set: a socket or a plain file descriptor.
