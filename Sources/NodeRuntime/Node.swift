@@ -304,11 +304,8 @@ public final class Node {
             socket = s
         }
         if case .upstream = link, outboxWaiting(on: socket) == 0, !checkCanSend(socket) {
-            var r = TraceRecord(event: .error)
-            r.messageType = e.type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
-            r.messageId = e.messageId; r.requestId = e.requestId
-            r.reason = "send failed: \(peer) is not connected or its queue is full"
-            trace(r)
+            traceSendFailure(type: e.type, peer: peer, messageId: e.messageId, requestId: e.requestId,
+                             why: "\(peer) is not connected or its queue is full")
             if !decision.isEmpty {
                 var d = TraceRecord(event: .decision)
                 d.messageId = e.messageId; d.requestId = e.requestId; d.peer = peer; d.peerAccount = peerAccount(peer)
@@ -363,6 +360,14 @@ public final class Node {
         return socket.canSend
     }
 
+    /// The `error` record of a frame that could not be handed to libzmq.
+    private func traceSendFailure(type: MessageType, peer: String, messageId: String, requestId: String, why: String) {
+        var r = TraceRecord(event: .error)
+        r.messageType = type.description; r.peer = peer; r.peerAccount = peerAccount(peer)
+        r.messageId = messageId; r.requestId = requestId; r.reason = "send failed: \(why)"
+        trace(r)
+    }
+
     /// Frames already waiting for `socket` (an upstream DEALER that accepted the first accepts the rest: its
     /// high-water mark is far above the outbox limit).
     private func outboxWaiting(on socket: Socket) -> Int {
@@ -380,10 +385,7 @@ public final class Node {
             do {
                 if let id = o.routingId { try o.socket.send(id, o.frame) } else { try o.socket.send([o.frame]) }
             } catch {
-                var r = TraceRecord(event: .error)
-                r.messageType = o.type.description; r.peer = o.peer; r.peerAccount = peerAccount(o.peer)
-                r.messageId = o.messageId; r.requestId = o.requestId; r.reason = "send failed: \(error)"
-                trace(r)
+                traceSendFailure(type: o.type, peer: o.peer, messageId: o.messageId, requestId: o.requestId, why: "\(error)")
             }
         }
         outbox.removeAll(keepingCapacity: true)
