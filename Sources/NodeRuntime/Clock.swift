@@ -19,17 +19,6 @@ public enum SimClock {
         return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
     }
 
-    /// ISO 8601 with milliseconds, formatting the date and time only once per second (trace records need it per hop).
-    public static func iso8601Fast(unixMs: UInt64, cache: inout (second: UInt64, prefix: String)) -> String {
-        let second = unixMs / 1000
-        if cache.second != second || cache.prefix.isEmpty {
-            let full = iso8601(unixMs: second * 1000, fractional: false)
-            cache = (second, String(full.dropLast()))   // without the trailing Z
-        }
-        let ms = unixMs % 1000
-        return cache.prefix + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + String(ms) + "Z"
-    }
-
     /// The last whole second formatted (aws:CurrentTime is built on every authorization).
     private static let secondCache = Mutex<(second: UInt64, text: String)>((UInt64.max, ""))
 

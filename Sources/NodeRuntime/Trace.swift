@@ -164,7 +164,7 @@ public enum TraceWire {
     /// Lines rendered before a malformed record stay in `out`; the error says where the batch went wrong.
     public static func render(batch: [UInt8], as who: TraceIdentity, into out: inout [UInt8],
                               cache: inout (second: UInt64, prefix: String)) throws(MalformedBatch) -> Int {
-        let buffer = LineBuffer()
+        let buffer = LineBuffer(capacity: 4 * batch.count + 1024)
         defer { out.append(contentsOf: buffer.bytes) }
         return try render(batch: batch, as: who, into: buffer, cache: &cache)
     }

@@ -12,7 +12,6 @@ public final class AuditTrail {
     /// end at the end of each iteration), so a busy front end pays one write per batch rather than one per call.
     private var pending: [String: [UInt8]] = [:]
     private var eventIds = UUIDGenerator()
-    private var secondCache: (second: UInt64, prefix: String) = (0, "")
     public var hasPending: Bool { !pending.isEmpty }
 
     public init(runDirectory: String, region: String) {
@@ -51,8 +50,8 @@ public final class AuditTrail {
         var j = JSONLine(capacity: 768)
         j.string("eventVersion", "1.09")
         j.raw("userIdentity", e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
-        // CloudTrail's eventTime has whole seconds: drop ".mmm" from the millisecond form.
-        j.string("eventTime", eventTime())
+        // CloudTrail's eventTime has whole seconds (SimClock formats each second once).
+        j.string("eventTime", SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false))
         j.string("eventSource", "bedrock.amazonaws.com")
         j.string("eventName", e.eventName)
         j.string("awsRegion", region)
@@ -75,15 +74,6 @@ public final class AuditTrail {
         let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
         pending[account, default: []].append(contentsOf: line)
         pending[account]!.append(10)
-    }
-
-    /// CloudTrail's eventTime (whole seconds, `2026-11-27T04:16:06Z`), formatted once per second.
-    private func eventTime() -> String {
-        let second = SimClock.unixMilliseconds() / 1000
-        if secondCache.second != second || secondCache.prefix.isEmpty {
-            secondCache = (second, SimClock.iso8601(unixMs: second * 1000, fractional: false))
-        }
-        return secondCache.prefix
     }
 
     public func flush() {
