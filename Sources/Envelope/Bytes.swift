@@ -65,35 +65,29 @@ public struct ByteReader {
     }
     /// Validated straight from the frame's bytes (no intermediate array).
     public mutating func string(_ field: @autoclosure () -> String, max: Int = 4096) throws(WireFormatError) -> String {
-        let n = Int(try u16(field()))
-        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
-        try need(n, field())
-        let start = offset
-        let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
-        guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
-        offset += n
-        return s
-    }
-    /// `string`, returning the String in `recent`'s `slot` when the bytes are the same (and keeping the new one
-    /// there otherwise).
-    mutating func string(_ field: @autoclosure () -> String, max: Int, recent: EnvelopeDecoder?, slot: Int) throws(WireFormatError) -> String {
-        guard let recent else { return try string(field(), max: max) }
-        let n = Int(try u16(field()))
-        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
-        try need(n, field())
-        let start = offset
-        var cached = recent.recent[slot]
-        let same = cached.utf8.count == n && cached.withUTF8 { c in
-            bytes.withUnsafeBufferPointer { b in n == 0 || memcmp(c.baseAddress!, b.baseAddress! + start, n) == 0 }
-        }
-        if same { offset += n; return cached }
-        let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
-        guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
-        offset += n
-        recent.recent[slot] = s
-        return s
+        try string(field(), max: max, recent: nil, slot: 0)
     }
 
+    /// `string`; with `recent`, the String in its `slot` when the bytes are the same (keeping a new one there
+    /// otherwise), so a field that repeats from frame to frame is not allocated again.
+    mutating func string(_ field: @autoclosure () -> String, max: Int, recent: EnvelopeDecoder?, slot: Int) throws(WireFormatError) -> String {
+        let n = Int(try u16(field()))
+        guard n <= max else { throw WireFormatError(field: field(), problem: "length \(n) exceeds limit \(max)") }
+        try need(n, field())
+        let start = offset
+        if let recent {
+            var cached = recent.recent[slot]
+            let same = cached.utf8.count == n && cached.withUTF8 { c in
+                bytes.withUnsafeBufferPointer { b in n == 0 || memcmp(c.baseAddress!, b.baseAddress! + start, n) == 0 }
+            }
+            if same { offset += n; return cached }
+        }
+        let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+        guard let s else { throw WireFormatError(field: field(), problem: "is not valid UTF-8") }
+        offset += n
+        recent?.recent[slot] = s
+        return s
+    }
 
     public mutating func blob32(_ field: @autoclosure () -> String, max: Int) throws(WireFormatError) -> [UInt8] {
         let n = Int(try u32(field()))
