@@ -78,6 +78,9 @@ public final class ClientRole: NodeRole {
         self.endpoint = endpoint
         frontend = NodeAddress(node: fe, account: feNode.accountId)
         session = try ClientSealSession(frontendPublicKey: key)
+        let region = node.manifest.region
+        fixed = (runtimeHost: "bedrock-runtime.\(region).amazonaws.com", controlHost: "bedrock.\(region).amazonaws.com",
+                 userAgent: "bedrock-sim-client/1.0 (\(node.me.name))")
     }
 
     public func start(node: Node) {
@@ -123,15 +126,8 @@ public final class ClientRole: NodeRole {
     }
 
     static let runtimePrefixes = ["/model/", "/guardrail/", "/guardrail-checks", "/async-invoke"]
-    /// Header values that are the same on every call of this node (built once).
-    private var fixed: (runtimeHost: String, controlHost: String, userAgent: String)?
-    private func fixedHeaders(node: Node) -> (runtimeHost: String, controlHost: String, userAgent: String) {
-        if let fixed { return fixed }
-        let f = (runtimeHost: "bedrock-runtime.\(node.manifest.region).amazonaws.com", controlHost: "bedrock.\(node.manifest.region).amazonaws.com",
-                 userAgent: "bedrock-sim-client/1.0 (\(node.me.name))")
-        fixed = f
-        return f
-    }
+    /// Header values that are the same on every call of this node.
+    private let fixed: (runtimeHost: String, controlHost: String, userAgent: String)
 
     private func pumpBench(node: Node) {
         while let b = bench, b.sent < b.total, b.sent - b.done < b.window {
@@ -152,7 +148,6 @@ public final class ClientRole: NodeRole {
         var http = HTTPRequest(method: method, path: target, body: body)
         // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
         let runtime = ClientRole.runtimePrefixes.contains { target.utf8.starts(with: $0.utf8) }
-        let fixed = fixedHeaders(node: node)
         http.headers.append(HTTPHeader("Host", runtime ? fixed.runtimeHost : fixed.controlHost))
         if !body.isEmpty || method == "POST" || method == "PUT" { http.headers.append(HTTPHeader("Content-Type", "application/json")) }
         http.headers.append(HTTPHeader("Accept", "application/json"))
