@@ -36,7 +36,7 @@ public struct JSONLine {
     /// `appendQuoted` for UTF-8 bytes received from elsewhere (a node's trace batch): ASCII without escapes is
     /// copied as is; anything else goes through String, which repairs invalid UTF-8, so the line stays valid JSON.
     public static func appendQuoted(bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        for b in bytes where b < 32 || b == 34 || b == 92 || b >= 0x80 {
+        if LineBuffer.needsEscaping(bytes) {
             appendQuoted(String(decoding: bytes, as: UTF8.self), to: &out)
             return
         }
