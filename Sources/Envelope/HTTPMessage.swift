@@ -39,6 +39,12 @@ public struct HTTPRequest: Sendable, Equatable {
         headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
+    /// Path and query apart, as SigV4 signs them: split at the first `?` when the query was not given separately.
+    public var pathAndQuery: (path: String, query: String) {
+        guard query.isEmpty, let q = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (path, query) }
+        return (String(path[..<q]), String(path[path.utf8.index(after: q)...]))
+    }
+
     public mutating func setHeader(_ name: String, _ value: String) {
         headers.removeAll { $0.name.equalsIgnoringASCIICase(name) }
         headers.append(HTTPHeader(name, value))

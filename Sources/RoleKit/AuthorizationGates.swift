@@ -113,12 +113,7 @@ public struct SigV4AuthenticationGate: FrontendGate {
 
     /// The request as SigV4 sees it: the raw (still percent-encoded) path and query split at `?`.
     static func sigV4Request(_ r: HTTPRequest) -> SigV4Request {
-        var path = r.path
-        var query = r.query
-        if query.isEmpty, let q = path.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            query = String(path[path.utf8.index(after: q)...])
-            path = String(path[..<q])
-        }
+        let (path, query) = r.pathAndQuery
         return SigV4Request(method: r.method, path: path, query: query, headers: r.headers.map { SigV4Header($0.name, $0.value) }, body: r.body)
     }
 

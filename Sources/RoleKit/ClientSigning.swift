@@ -76,10 +76,7 @@ public final class ClientAuthorization {
     public func sign(_ request: inout HTTPRequest, options: [String: String]) {
         pendingClaims = [:]
         // SigV4 signs path and query separately; send them that way.
-        if request.query.isEmpty, let q = request.path.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            request.query = String(request.path[request.path.utf8.index(after: q)...])
-            request.path = String(request.path[..<q])
-        }
+        (request.path, request.query) = request.pathAndQuery
         if let (action, resource) = ClientAuthorization.classify(request, region: region) {
             pendingClaims["action"] = action
             pendingClaims["resource"] = resource

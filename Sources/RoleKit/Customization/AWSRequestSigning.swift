@@ -18,10 +18,7 @@ extension ClientAuthorization {
             return .failure(BedrockError("UnrecognizedClientException", 403,
                                          "no access key for principal '\(principal ?? "(default)")' in this run's credentials (account \(account))"))
         }
-        if request.query.isEmpty, let q = request.path.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            request.query = String(request.path[request.path.utf8.index(after: q)...])
-            request.path = String(request.path[..<q])
-        }
+        (request.path, request.query) = request.pathAndQuery
         let options = service == "s3" ? SigV4Signer.Options(addContentSHA256Header: true, pathStyle: .s3) : SigV4Signer.Options()
         let unsigned = SigV4Request(method: request.method, path: request.path, query: request.query,
                                     headers: request.headers.map { SigV4Header($0.name, $0.value) }, body: request.body)
@@ -53,12 +50,7 @@ public final class AWSRequestAuthenticator: Sendable {
 
     /// The signing principal, or the service's authentication error.
     public func authenticate(_ request: HTTPRequest) -> Result<ResolvedPrincipal, CallerRefused> {
-        var path = request.path
-        var query = request.query
-        if query.isEmpty, let q = path.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            query = String(path[path.utf8.index(after: q)...])
-            path = String(path[..<q])
-        }
+        let (path, query) = request.pathAndQuery
         let r = SigV4Request(method: request.method, path: path, query: query, headers: request.headers.map { SigV4Header($0.name, $0.value) },
                              body: request.body)
         switch verifier.verify(r, now: Date()) {
