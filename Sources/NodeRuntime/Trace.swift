@@ -52,56 +52,114 @@ public struct TraceIdentity: Sendable {
 /// record as the trace.jsonl line, adding the writer's identity (from the CURVE-authenticated peer, never from the
 /// batch itself) and the human-readable timestamp.
 ///
-/// Batch: magic 0xB7, version 2, then records. Record: u8 event, u64 wallMs, u64 monoNs, u64 lamport, u32 bytes,
-/// nine u16-length strings (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent, decision,
-/// reason), u8 count + layer strings, u8 count + detail key/value strings. Integers are little-endian. Two
-/// shortcuts keep the hops of one call small (a node writes the receive, decision and send of a call one after
-/// another): the length 0xFFFF stands for "this field of the previous record of the batch" for the first seven
-/// strings (the first record of a batch cannot use it), and a layer count of 0x81 / 0x82 stands for the layer
-/// lists ["curve"] / ["curve", "e2e-aes-256-gcm"].
+/// Batch: magic 0xB7, version 3, then records. Record: u8 event (bit 7: numbers relative to the previous record),
+/// wallMs, monoNs and lamport as LEB128 varints (zigzag deltas when relative), bytes as a varint, nine strings
+/// (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent, decision, reason) each a u16 length
+/// (at most 0xFFFC) and its bytes, u8 count + layer strings, u8 count + detail key/value strings; u16s are
+/// little-endian. A node writes the receive, decision and send of a call one after another, and ids differ from
+/// the previous record's in a few characters, so the first seven strings have two shortcuts against the same field
+/// of the previous record of the batch: length 0xFFFF "the same", and 0xFFFE followed by u8 shared-prefix bytes,
+/// u8 shared-suffix bytes, u16 length and the bytes in between. A layer count of 0x81 / 0x82 stands for the layer
+/// lists ["curve"] / ["curve", "e2e-aes-256-gcm"]. The first record of a batch uses no shortcut but the layer codes.
 public enum TraceWire {
     public static let magic: UInt8 = 0xB7
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     static let events: [TraceRecord.Event] = [.send, .recv, .decision, .refused, .rejected, .error, .start, .stop, .link]
-    /// The length that means "same as in the previous record"; longer strings are cut one byte shorter.
+    /// String lengths from here up are markers; longer strings are cut to `maxString` bytes.
+    static let maxString = 0xFFFC
     static let sameAsPrevious: UInt16 = 0xFFFF
+    static let deltaFromPrevious: UInt16 = 0xFFFE
+    /// The event byte's flag for "wallMs, monoNs and lamport are deltas from the previous record".
+    static let relativeNumbers: UInt8 = 0x80
     /// How many leading string fields may repeat (type … traceparent).
     static let repeatableFields = 7
     static let layerCodes: [[String]] = [[], ["curve"], ["curve", "e2e-aes-256-gcm"]]
 
+    /// What a batch's next record is written against: the previous record's repeatable fields and numbers. A
+    /// record written on its own (`standalone`) uses neither.
+    public struct WriterState {
+        var fields: [String]
+        var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
+        var hasRecord = false
+        static var standalone: WriterState { WriterState(fields: []) }
+        static var batch: WriterState { WriterState(fields: [String](repeating: "", count: repeatableFields)) }
+        var usesShortcuts: Bool { !fields.isEmpty }
+    }
+
     public static func beginBatch(_ out: inout [UInt8]) { out.append(magic); out.append(version) }
 
-    @inline(__always) static func u64(_ v: UInt64, _ out: inout [UInt8]) {
-        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    /// The zigzag form of `v - previous` (wrapping), so small steps either way take one or two bytes.
+    @inline(__always) static func zigzagDelta(_ v: UInt64, from previous: UInt64) -> UInt64 {
+        let d = Int64(bitPattern: v &- previous)
+        return UInt64(bitPattern: (d << 1) ^ (d >> 63))
+    }
+
+    @inline(__always) static func undoZigzag(_ z: UInt64, onto previous: UInt64) -> UInt64 {
+        let d = Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1)
+        return previous &+ UInt64(bitPattern: d)
+    }
+
+    @inline(__always) static func u16(_ v: Int, _ out: inout [UInt8]) {
+        out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
     }
 
     @inline(__always) static func string(_ s: String, _ out: inout [UInt8]) {
-        let max = Int(sameAsPrevious) - 1
-        let n = min(s.utf8.count, max)
-        out.append(UInt8(truncatingIfNeeded: n)); out.append(UInt8(truncatingIfNeeded: n >> 8))
+        let n = min(s.utf8.count, maxString)
+        u16(n, &out)
         if n == s.utf8.count { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: s.utf8.prefix(n)) }
     }
 
-    /// A repeatable field: the marker when it equals that field of the previous record (`previous` holds one entry
-    /// per repeatable field for a batch that uses the shortcut, none for a record written on its own).
-    @inline(__always) static func field(_ s: String, _ slot: Int, _ previous: inout [String], _ out: inout [UInt8]) {
-        if !previous.isEmpty {
-            if !s.isEmpty && s == previous[slot] { out.append(0xFF); out.append(0xFF); return }
-            previous[slot] = s
+    /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
+    @inline(__always) static func field(_ s: String, _ slot: Int, _ state: inout WriterState, _ out: inout [UInt8]) {
+        if state.usesShortcuts {
+            if !s.isEmpty {
+                let p = state.fields[slot]
+                if s == p { u16(Int(sameAsPrevious), &out); return }
+                if !p.isEmpty && delta(s, against: p, &out) { state.fields[slot] = s; return }
+            }
+            state.fields[slot] = s
         }
         string(s, &out)
     }
 
-    public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
-        var none: [String] = []
-        append(r, to: &out, previous: &none)
+    /// Writes `s` as the bytes between the prefix and suffix it shares with `p`; false (nothing written) when they
+    /// share under eight bytes, where the full string is as short.
+    static func delta(_ s: String, against p: String, _ out: inout [UInt8]) -> Bool {
+        let written = s.utf8.withContiguousStorageIfAvailable { a in
+            p.utf8.withContiguousStorageIfAvailable { b in delta(a, against: b, &out) } ?? false
+        }
+        return written ?? false
     }
 
-    static func append(_ r: TraceRecord, to out: inout [UInt8], previous: inout [String]) {
+    static func delta(_ a: UnsafeBufferPointer<UInt8>, against b: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) -> Bool {
+        // A cut value is not what the reader holds; write those in full.
+        guard a.count <= maxString, b.count <= maxString, let pa = a.baseAddress, let pb = b.baseAddress else { return false }
+        let limit = min(a.count, b.count)
+        var k = 0
+        while k < limit && k < 255 && pa[k] == pb[k] { k += 1 }
+        var j = 0
+        while j < limit - k && j < 255 && pa[a.count - 1 - j] == pb[b.count - 1 - j] { j += 1 }
+        guard k + j >= 8 else { return false }
+        let m = a.count - k - j
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { h in
+            h[0] = 0xFE; h[1] = 0xFF; h[2] = UInt8(k); h[3] = UInt8(j)
+            h[4] = UInt8(truncatingIfNeeded: m); h[5] = UInt8(truncatingIfNeeded: m >> 8)
+            out.append(contentsOf: UnsafeBufferPointer(h))
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: pa + k, count: m))
+        return true
+    }
+
+    public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
+        var none = WriterState.standalone
+        append(r, to: &out, state: &none)
+    }
+
+    static func append(_ r: TraceRecord, to out: inout [UInt8], state: inout WriterState) {
         appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
                    peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
                    inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
-                   previous: &previous, to: &out)
+                   state: &state, to: &out)
         if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
             out.append(0x80 | UInt8(code))
         } else {
@@ -118,20 +176,20 @@ public enum TraceWire {
                                      type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                                      inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                                      details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
-        var none: [String] = []
+        var none = WriterState.standalone
         appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                       peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                       traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
-                      vpceId: vpceId, previous: &none, to: &out)
+                      vpceId: vpceId, state: &none, to: &out)
     }
 
     static func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                               type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                               inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
-                              details: [(String, String)], vpceId: String?, previous: inout [String], to out: inout [UInt8]) {
+                              details: [(String, String)], vpceId: String?, state: inout WriterState, to out: inout [UInt8]) {
         appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                    peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                   traceparent: traceparent, decision: decision, reason: reason, previous: &previous, to: &out)
+                   traceparent: traceparent, decision: decision, reason: reason, state: &state, to: &out)
         out.append(endToEnd ? 0x82 : 0x81)
         out.append(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
         for (k, v) in details.prefix(254) { string(k, &out); string(v, &out) }
@@ -143,13 +201,31 @@ public enum TraceWire {
     static func appendHead(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                            inReplyTo: String, traceparent: String, decision: String, reason: String,
-                           previous: inout [String], to out: inout [UInt8]) {
-        out.append(UInt8(events.firstIndex(of: event) ?? 0))
-        u64(wallMs, &out); u64(monoNs, &out); u64(lamport, &out)
-        withUnsafeBytes(of: UInt32(clamping: bytes).littleEndian) { out.append(contentsOf: $0) }
-        field(type, 0, &previous, &out); field(peer, 1, &previous, &out); field(peerAccount, 2, &previous, &out)
-        field(messageId, 3, &previous, &out); field(requestId, 4, &previous, &out); field(inReplyTo, 5, &previous, &out)
-        field(traceparent, 6, &previous, &out)
+                           state: inout WriterState, to out: inout [UInt8]) {
+        let code = UInt8(events.firstIndex(of: event) ?? 0)
+        let relative = state.usesShortcuts && state.hasRecord
+        // The event byte and four varints (at most 1 + 3 × 10 + 5 bytes), appended at once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { h in
+            var n = 0
+            @inline(__always) func put(_ v: UInt64) {
+                var v = v
+                while v >= 0x80 { h[n] = UInt8(truncatingIfNeeded: v) | 0x80; n += 1; v >>= 7 }
+                h[n] = UInt8(v); n += 1
+            }
+            h[0] = relative ? code | relativeNumbers : code; n = 1
+            if relative {
+                put(zigzagDelta(wallMs, from: state.wallMs)); put(zigzagDelta(monoNs, from: state.monoNs))
+                put(zigzagDelta(lamport, from: state.lamport))
+            } else {
+                put(wallMs); put(monoNs); put(lamport)
+            }
+            put(UInt64(UInt32(clamping: bytes)))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: h[0..<n]))
+        }
+        if state.usesShortcuts { state.wallMs = wallMs; state.monoNs = monoNs; state.lamport = lamport; state.hasRecord = true }
+        field(type, 0, &state, &out); field(peer, 1, &state, &out); field(peerAccount, 2, &state, &out)
+        field(messageId, 3, &state, &out); field(requestId, 4, &state, &out); field(inReplyTo, 5, &state, &out)
+        field(traceparent, 6, &state, &out)
         string(decision, &out); string(reason, &out)
     }
 
@@ -178,8 +254,8 @@ public enum TraceWire {
             guard buf[1] == version else { throw MalformedBatch(offset: 1, problem: "unsupported version \(buf[1])") }
             var r = Reader(buf: buf, offset: 2)
             var count = 0
-            // The repeatable fields of the previous record (nil before the first).
-            var previous = [UnsafeBufferPointer<UInt8>?](repeating: nil, count: repeatableFields)
+            var previous = Previous()
+            defer { previous.deallocate() }
             while r.offset < buf.count {
                 let lineStart = out.count
                 do throws(MalformedBatch) {
@@ -194,6 +270,56 @@ public enum TraceWire {
         }
     }
 
+    /// The previous record of the batch as the reader rebuilt it: its repeatable fields (absent before the first
+    /// record that has the field) and its numbers. The fields live in buffers of their own (a delta edits the
+    /// previous value in place), freed by `deallocate`.
+    struct Previous {
+        struct Slot {
+            var bytes: UnsafeMutablePointer<UInt8>
+            var count = 0, capacity: Int
+            var present = false
+        }
+        let slots: UnsafeMutablePointer<Slot>
+        var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
+        var hasRecord = false
+
+        init() {
+            slots = .allocate(capacity: TraceWire.repeatableFields)
+            for i in 0..<TraceWire.repeatableFields { (slots + i).initialize(to: Slot(bytes: .allocate(capacity: 128), capacity: 128)) }
+        }
+        func deallocate() {
+            for i in 0..<TraceWire.repeatableFields { slots[i].bytes.deallocate() }
+            slots.deallocate()
+        }
+        func isPresent(_ slot: Int) -> Bool { slots[slot].present }
+        func count(_ slot: Int) -> Int { slots[slot].count }
+        func value(_ slot: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: slots[slot].bytes, count: slots[slot].count) }
+
+        private func reserve(_ slot: Int, _ n: Int) {
+            guard n > slots[slot].capacity else { return }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 2 * slots[slot].capacity))
+            grown.update(from: slots[slot].bytes, count: slots[slot].count)
+            slots[slot].bytes.deallocate()
+            slots[slot].bytes = grown
+            slots[slot].capacity = max(n, 2 * slots[slot].capacity)
+        }
+        func set(_ slot: Int, _ v: UnsafeBufferPointer<UInt8>) {
+            reserve(slot, v.count)
+            if let src = v.baseAddress { slots[slot].bytes.update(from: src, count: v.count) }
+            slots[slot].count = v.count
+            slots[slot].present = true
+        }
+        /// Keeps `prefix` leading and `suffix` trailing bytes (checked by the first pass) with `middle` between.
+        func edit(_ slot: Int, prefix: Int, suffix: Int, middle: UnsafeBufferPointer<UInt8>) {
+            let old = slots[slot].count, n = prefix + middle.count + suffix
+            reserve(slot, n)
+            let p = slots[slot].bytes
+            (p + prefix + middle.count).update(from: p + old - suffix, count: suffix)   // memmove: may overlap
+            if let src = middle.baseAddress { (p + prefix).update(from: src, count: middle.count) }
+            slots[slot].count = n
+        }
+    }
+
     struct Reader {
         let buf: UnsafeBufferPointer<UInt8>
         var offset: Int
@@ -204,38 +330,73 @@ public enum TraceWire {
             try need(1, what); defer { offset += 1 }; return buf[offset]
         }
         mutating func skip(_ n: Int, _ what: StaticString) throws(MalformedBatch) { try need(n, what); offset += n }
-        /// Whether the next string is the "same as the previous record" marker (consumed if so).
-        mutating func isRepeat(_ what: StaticString) throws(MalformedBatch) -> Bool {
+        mutating func u16(_ what: StaticString) throws(MalformedBatch) -> Int {
             try need(2, what)
-            guard buf[offset] == 0xFF && buf[offset + 1] == 0xFF else { return false }
-            offset += 2
-            return true
+            defer { offset += 2 }
+            return Int(buf[offset]) | Int(buf[offset + 1]) << 8
         }
-        /// A repeatable field: its bytes, or the previous record's (checked by the first pass); remembered.
-        mutating func repeatable(_ slot: Int, _ previous: inout [UnsafeBufferPointer<UInt8>?]) throws(MalformedBatch) -> UnsafeBufferPointer<UInt8> {
-            let v = try isRepeat(TraceWire.repeatableNames[slot]) ? previous[slot]! : try string(TraceWire.repeatableNames[slot])
-            previous[slot] = v
-            return v
-        }
-        mutating func uint(_ width: Int, _ what: StaticString) throws(MalformedBatch) -> UInt64 {
-            try need(width, what)
-            let raw = UnsafeRawPointer(buf.baseAddress!) + offset
-            offset += width
-            switch width {
-            case 8: return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-            case 4: return UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-            case 2: return UInt64(UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self)))
-            default:
-                var v: UInt64 = 0
-                for i in 0..<width { v |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
-                return v
+        mutating func varint(_ what: StaticString) throws(MalformedBatch) -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0..<10 {
+                let b = try u8(what)
+                v |= UInt64(b & 0x7F) << (7 * UInt64(i))
+                if b & 0x80 == 0 { return v }
             }
+            throw MalformedBatch(offset: offset - 1, problem: "\(what) is longer than ten bytes")
         }
         mutating func string(_ what: StaticString) throws(MalformedBatch) -> UnsafeBufferPointer<UInt8> {
-            let n = Int(try uint(2, what))
+            let at = offset
+            let n = try u16(what)
+            guard n <= TraceWire.maxString else { throw MalformedBatch(offset: at, problem: "\(what) has the marker length \(n) where no shortcut is allowed") }
             try need(n, what)
             defer { offset += n }
             return UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)])
+        }
+
+        /// First pass over a repeatable field: checks it against the previous record's and returns the bytes of
+        /// the line it takes from there (which count towards the line's bound).
+        mutating func checkRepeatable(_ slot: Int, _ previous: Previous) throws(MalformedBatch) -> Int {
+            let name = TraceWire.repeatableNames[slot]
+            let at = offset
+            let n = try u16(name)
+            switch n {
+            case Int(TraceWire.sameAsPrevious), Int(TraceWire.deltaFromPrevious):
+                guard previous.isPresent(slot) else {
+                    throw MalformedBatch(offset: at, problem: "\(name) repeats a previous record, but there is none")
+                }
+                let previousCount = previous.count(slot)
+                if n == Int(TraceWire.sameAsPrevious) { return previousCount }
+                let shared = Int(try u8(name)) + Int(try u8(name))
+                guard shared <= previousCount else {
+                    throw MalformedBatch(offset: at, problem: "\(name) shares \(shared) bytes with the previous record's \(previousCount)")
+                }
+                let m = try u16(name)
+                guard shared + m <= TraceWire.maxString else { throw MalformedBatch(offset: at, problem: "\(name) is longer than \(TraceWire.maxString) bytes") }
+                try skip(m, name)
+                return shared
+            case 0...TraceWire.maxString:
+                try skip(n, name)
+                return 0
+            default:
+                throw MalformedBatch(offset: at, problem: "\(name) has the reserved length \(n)")
+            }
+        }
+
+        /// Second pass: the field's value into `previous` (already checked).
+        mutating func readRepeatable(_ slot: Int, _ previous: Previous) {
+            let n = Int(buf[offset]) | Int(buf[offset + 1]) << 8
+            offset += 2
+            if n == Int(TraceWire.sameAsPrevious) { return }
+            if n == Int(TraceWire.deltaFromPrevious) {
+                let k = Int(buf[offset]), j = Int(buf[offset + 1])
+                let m = Int(buf[offset + 2]) | Int(buf[offset + 3]) << 8
+                offset += 4
+                previous.edit(slot, prefix: k, suffix: j, middle: UnsafeBufferPointer(rebasing: buf[offset..<(offset + m)]))
+                offset += m
+                return
+            }
+            previous.set(slot, UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)]))
+            offset += n
         }
     }
 
@@ -247,25 +408,21 @@ public enum TraceWire {
 
     static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: LineBuffer,
                              _ cache: inout (second: UInt64, prefix: String),
-                             _ previous: inout [UnsafeBufferPointer<UInt8>?]) throws(MalformedBatch) {
-        // First pass: the record's extent (so one reservation bounds the whole line) and every check. A repeated
-        // field's bytes are elsewhere in the batch, so they count towards the bound too.
+                             _ previous: inout Previous) throws(MalformedBatch) {
+        // First pass: the record's extent (so one reservation bounds the whole line) and every check. Bytes taken
+        // from the previous record are not in this record, so they count towards the bound too.
         let recordStart = r.offset
         var scan = r
-        var repeated = 0
-        let e = Int(try scan.u8("event"))
-        guard e < events.count else { throw MalformedBatch(offset: scan.offset - 1, problem: "unknown event \(e)") }
-        try scan.skip(8 + 8 + 8 + 4, "fixed fields")
-        for slot in 0..<repeatableFields {
-            if try scan.isRepeat(repeatableNames[slot]) {
-                guard let p = previous[slot] else {
-                    throw MalformedBatch(offset: scan.offset - 2, problem: "\(repeatableNames[slot]) repeats a previous record, but there is none")
-                }
-                repeated += p.count
-            } else {
-                _ = try scan.string(repeatableNames[slot])
-            }
+        var taken = 0
+        let eventByte = try scan.u8("event")
+        let e = Int(eventByte & ~relativeNumbers)
+        guard e < events.count else { throw MalformedBatch(offset: recordStart, problem: "unknown event \(eventByte)") }
+        let relative = eventByte & relativeNumbers != 0
+        if relative && !previous.hasRecord {
+            throw MalformedBatch(offset: recordStart, problem: "numbers are relative to a previous record, but there is none")
         }
+        _ = try scan.varint("wallMs"); _ = try scan.varint("monoNs"); _ = try scan.varint("lamport"); _ = try scan.varint("bytes")
+        for slot in 0..<repeatableFields { taken += try scan.checkRepeatable(slot, previous) }
         _ = try scan.string("decision"); _ = try scan.string("reason")
         let layerByte = try scan.u8("layers")
         if layerByte & 0x80 != 0 {
@@ -277,19 +434,20 @@ public enum TraceWire {
         }
         let detailCount = Int(try scan.u8("details"))
         for _ in 0..<detailCount { _ = try scan.string("detail key"); _ = try scan.string("detail value") }
-        out.reserve(bound(scan.offset - recordStart + repeated + 64, who))
+        out.reserve(bound(scan.offset - recordStart + taken + 64, who))
 
         // Second pass: the line. Field order is the trace.jsonl schema (docs/architecture.md); keys are
         // pre-encoded with their punctuation.
         r.offset += 1
-        let wall = try r.uint(8, "wallMs"), mono = try r.uint(8, "monoNs"), lamport = try r.uint(8, "lamport")
-        let bytes = try r.uint(4, "bytes")
-        var fields: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>,
-                     UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)
-        fields.0 = try r.repeatable(0, &previous); fields.1 = try r.repeatable(1, &previous); fields.2 = try r.repeatable(2, &previous)
-        fields.3 = try r.repeatable(3, &previous); fields.4 = try r.repeatable(4, &previous); fields.5 = try r.repeatable(5, &previous)
-        fields.6 = try r.repeatable(6, &previous)
-        let (type, peer, peerAccount, messageId, requestId, inReplyTo, traceparent) = fields
+        var wall = try r.varint("wallMs"), mono = try r.varint("monoNs"), lamport = try r.varint("lamport")
+        if relative {
+            wall = undoZigzag(wall, onto: previous.wallMs)
+            mono = undoZigzag(mono, onto: previous.monoNs)
+            lamport = undoZigzag(lamport, onto: previous.lamport)
+        }
+        previous.wallMs = wall; previous.monoNs = mono; previous.lamport = lamport; previous.hasRecord = true
+        let bytes = try r.varint("bytes")
+        for slot in 0..<repeatableFields { r.readRepeatable(slot, previous) }
         let decision = try r.string("decision"), reason = try r.string("reason")
         out.put(Keys.ts)
         appendTimestamp(wall, out, &cache)
@@ -297,16 +455,17 @@ public enum TraceWire {
         out.put(Keys.monoNs); out.putDecimal(mono)
         out.put(who.renderedFields)
         out.put(Keys.events[e])
-        field(Keys.type, type, out)
-        field(Keys.peer, peer, out)
+        field(Keys.type, previous.value(0), out)
+        field(Keys.peer, previous.value(1), out)
+        let peerAccount = previous.value(2)
         field(Keys.peerAccount, peerAccount, out)
         if peerAccount.count > 0 {
             out.put(peerAccount.elementsEqual(who.account.utf8) ? Keys.crossesFalse : Keys.crossesTrue)
         }
-        field(Keys.messageId, messageId, out)
-        field(Keys.requestId, requestId, out)
-        field(Keys.inReplyTo, inReplyTo, out)
-        field(Keys.traceparent, traceparent, out)
+        field(Keys.messageId, previous.value(3), out)
+        field(Keys.requestId, previous.value(4), out)
+        field(Keys.inReplyTo, previous.value(5), out)
+        field(Keys.traceparent, previous.value(6), out)
         if bytes > 0 { out.put(Keys.bytes); out.putDecimal(bytes) }
         r.offset += 1
         if layerByte & 0x80 != 0 {
@@ -372,11 +531,12 @@ public enum TraceWire {
     }
 }
 
-/// A node's batch being written: the previous record's repeatable fields are remembered, so a field that repeats
-/// (the request id and trace context of the hops of one call, most often) is written as a two-byte marker.
+/// A node's batch being written: the previous record's repeatable fields and numbers are remembered, so a field
+/// that repeats (the request id and trace context of the hops of one call, most often) is a two-byte marker, an id
+/// that differs in a few characters is written as just those, and times are small deltas.
 public struct TraceBatch {
     public private(set) var bytes: [UInt8] = []
-    private var previous: [String] = []
+    private var state = TraceWire.WriterState.standalone
     public init() {}
 
     public var isEmpty: Bool { bytes.isEmpty }
@@ -385,13 +545,13 @@ public struct TraceBatch {
     public mutating func begin() {
         bytes.removeAll(keepingCapacity: true)
         TraceWire.beginBatch(&bytes)
-        previous = [String](repeating: "", count: TraceWire.repeatableFields)
+        state = .batch
         if bytes.capacity < 64 * 1024 { bytes.reserveCapacity(64 * 1024) }
     }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); previous = [] }
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); state = .standalone }
 
-    public mutating func append(_ r: TraceRecord) { TraceWire.append(r, to: &bytes, previous: &previous) }
+    public mutating func append(_ r: TraceRecord) { TraceWire.append(r, to: &bytes, state: &state) }
 
     public mutating func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes n: Int,
                                        type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
@@ -400,7 +560,7 @@ public struct TraceBatch {
         TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
                                 peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                                 traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
-                                details: details, vpceId: vpceId, previous: &previous, to: &bytes)
+                                details: details, vpceId: vpceId, state: &state, to: &bytes)
     }
 }
 

@@ -109,6 +109,21 @@ struct TraceWireTests {
         }
     }
 
+    /// Writes `records` as a node's batch (with the shortcuts) and one by one in full; every line of the batch must
+    /// equal the full record's. Returns the batch's lines and both sizes.
+    static func compactRendersAsFull(_ records: [TraceRecord]) throws -> (lines: [[String: Any]], compact: Int, full: Int) {
+        var batch = TraceBatch()
+        batch.begin()
+        var full: [UInt8] = []
+        TraceWire.beginBatch(&full)
+        for r in records { batch.append(r); TraceWire.append(r, to: &full) }
+        let (compact, n) = try render(batch.bytes)
+        let (expanded, _) = try render(full)
+        #expect(n == records.count && expanded.count == records.count)
+        for (a, b) in zip(compact, expanded) { #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b)) }
+        return (compact, batch.count, full.count)
+    }
+
     /// A node's batch writes a field that repeats the previous record's as a two-byte marker, and common layer
     /// lists as one byte; the lines are those of the records written in full.
     @Test func repeatedFieldsAndLayerCodesRenderAsTheFullRecords() throws {
@@ -120,37 +135,50 @@ struct TraceWireTests {
             r.event = i % 2 == 0 ? .recv : .send
             records.append(r)
         }
-        var batch = TraceBatch()
-        batch.begin()
-        var full: [UInt8] = []
-        TraceWire.beginBatch(&full)
-        for r in records { batch.append(r); TraceWire.append(r, to: &full) }
-        #expect(batch.count < full.count - 5 * 80, "the repeated ids and trace context are not written again")
-        let (compact, n) = try Self.render(batch.bytes)
-        let (expanded, _) = try Self.render(full)
-        #expect(n == 6)
-        for (a, b) in zip(compact, expanded) { #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b)) }
+        let (compact, compactBytes, fullBytes) = try Self.compactRendersAsFull(records)
+        #expect(compactBytes < fullBytes - 5 * 80, "the repeated ids and trace context are not written again")
         #expect(compact[1]["layers"] as? [String] == ["curve", "e2e-aes-256-gcm"] && compact[2]["layers"] == nil)
         #expect(compact[3]["layers"] as? [String] == ["other"] && compact[5]["requestId"] as? String == "req-1")
     }
 
-    @Test func aRepeatWithNothingBeforeItOrAnUnknownLayerCodeIsMalformed() {
+    @Test func aShortcutWithNothingBeforeItOrAnUnknownLayerCodeIsMalformed() {
         var r = Self.record()
         r.layers = []
+        r.monoNs = 5; r.wallMs = 6; r.lamport = 7; r.bytes = 8   // one varint byte each
         var one: [UInt8] = []
         TraceWire.beginBatch(&one)
         TraceWire.append(r, to: &one)
-        // The type field (after event and the fixed fields) marked as a repeat in the batch's first record.
-        var noPrevious = one
-        let typeAt = 2 + 1 + 8 + 8 + 8 + 4
-        let typeLength = Int(noPrevious[typeAt]) | Int(noPrevious[typeAt + 1]) << 8
-        noPrevious.replaceSubrange(typeAt..<(typeAt + 2 + typeLength), with: [0xFF, 0xFF])
+        // The type field (after the event byte and four one-byte numbers) marked as a repeat or a delta in the
+        // batch's first record.
+        let typeAt = 2 + 1 + 4
+        let typeLength = Int(one[typeAt]) | Int(one[typeAt + 1]) << 8
         var out: [UInt8] = []
         var cache: (second: UInt64, prefix: String) = (0, "")
-        do { _ = try TraceWire.render(batch: noPrevious, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
-            #expect(error.description.contains("repeats a previous record"))
+        for marker: [UInt8] in [[0xFF, 0xFF], [0xFE, 0xFF, 1, 1, 0, 0]] {
+            var noPrevious = one
+            noPrevious.replaceSubrange(typeAt..<(typeAt + 2 + typeLength), with: marker)
+            do { _ = try TraceWire.render(batch: noPrevious, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+                #expect(error.description.contains("repeats a previous record") && error.offset == typeAt)
+            }
+            #expect(out.isEmpty)
         }
-        #expect(out.isEmpty)
+        var reserved = one
+        reserved.replaceSubrange(typeAt..<(typeAt + 2 + typeLength), with: [0xFD, 0xFF])
+        do { _ = try TraceWire.render(batch: reserved, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("reserved length 65533"))
+        }
+        // Relative numbers in the first record.
+        var relative = one
+        relative[2] |= 0x80
+        do { _ = try TraceWire.render(batch: relative, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("relative to a previous record") && error.offset == 2)
+        }
+        // An endless varint.
+        var endless = one
+        endless.replaceSubrange(3..<4, with: [UInt8](repeating: 0x80, count: 11))
+        do { _ = try TraceWire.render(batch: endless, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("wallMs is longer than ten bytes"))
+        }
         // The layer byte follows the nine strings.
         var at = typeAt
         for _ in 0..<9 { at += 2 + (Int(one[at]) | Int(one[at + 1]) << 8) }
@@ -161,6 +189,52 @@ struct TraceWireTests {
             #expect(error.description.contains("unknown layer code"))
         }
         #expect(out.isEmpty)
+    }
+
+    /// Ids that differ from the previous record's in a few characters travel as those characters, and times as
+    /// deltas (backwards too); the lines are those of the records written in full, and a delta that claims more
+    /// shared bytes than the previous value has is refused.
+    @Test func deltaFieldsAndRelativeNumbersRenderAsTheFullRecords() throws {
+        var records: [TraceRecord] = []
+        let base = Self.record()
+        for i in 0..<40 {
+            var r = base
+            r.messageId = "runtime-frontend-ee9bae5c-\(5000 + i * 7)"
+            r.requestId = "c589386f-f5ba-4f85-a133-\(String(format: "%012x", 0x9c5 + i / 2))"
+            r.traceparent = "00-564b52cd3a736af8\(String(format: "%016x", 0x9c5 + i / 2))-564b52cd3a736af8-01"
+            r.inReplyTo = i % 5 == 0 ? "" : "client-a-feb97b46-\(2500 + i)"
+            r.peer = i % 3 == 0 ? "vpce-a" : "escrow-amazon-1"
+            r.monoNs = base.monoNs + UInt64(i * 7919) - (i == 17 ? 100_000 : 0)
+            r.wallMs = base.wallMs + UInt64(i / 4) - (i == 23 ? 5 : 0)
+            r.lamport = i == 30 ? 0 : base.lamport + UInt64(i)
+            r.bytes = [0, 675, 2044, 70_000][i % 4]
+            records.append(r)
+        }
+        let (compact, compactBytes, fullBytes) = try Self.compactRendersAsFull(records)
+        #expect(compactBytes * 2 < fullBytes, "ids and times are written as what changed: \(compactBytes) vs \(fullBytes) bytes")
+        #expect((compact[17]["monoNs"] as? NSNumber)?.uint64Value == records[17].monoNs)
+        #expect(compact[39]["messageId"] as? String == records[39].messageId && compact[39]["traceparent"] as? String == records[39].traceparent)
+
+        // Two records: the second's messageId as a delta; then claim more shared bytes than the first value has.
+        var two = TraceBatch()
+        two.begin()
+        two.append(records[0]); two.append(records[1])
+        let bytes = two.bytes
+        var first = TraceBatch()
+        first.begin()
+        first.append(records[0])
+        // In the second record: type and peerAccount repeat, peer differs entirely, messageId is the first delta.
+        let marker = try #require((first.count..<(bytes.count - 1)).first { bytes[$0] == 0xFE && bytes[$0 + 1] == 0xFF })
+        let shared = Int(bytes[marker + 2]) + Int(bytes[marker + 3])
+        #expect(shared + Int(bytes[marker + 4]) == records[1].messageId.utf8.count)
+        var tooMuch = bytes
+        tooMuch[marker + 2] = 200
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        do { _ = try TraceWire.render(batch: tooMuch, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("messageId shares") && error.offset == marker)
+        }
+        #expect(out.split(separator: 10).count == 1, "the first record's line is kept")
     }
 
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
