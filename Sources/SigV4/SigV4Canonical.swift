@@ -229,13 +229,15 @@ public enum SigV4Canonical {
         out.append(contentsOf: algorithm.utf8); out.append(UInt8(ascii: "\n"))
         out.append(contentsOf: amzDate.utf8); out.append(UInt8(ascii: "\n"))
         out.append(contentsOf: credentialScope.utf8); out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: hexString(SHA256Digest.hash(canonicalRequest)).utf8)
+        appendHex(SHA256Digest.hash(canonicalRequest), to: &out)
         return out
     }
 
     /// Lowercase hex HMAC of the string to sign's bytes, as bytes.
     public static func signatureBytes(signingKey: [UInt8], stringToSign: [UInt8]) -> [UInt8] {
-        Array(hexString(HMACSHA256.authenticate(key: signingKey, message: stringToSign)).utf8)
+        var out: [UInt8] = []
+        appendHex(HMACSHA256.authenticate(key: signingKey, message: stringToSign), to: &out)
+        return out
     }
 
     /// The full canonical request (six lines joined by `\n`; the canonical headers end with their own `\n`).

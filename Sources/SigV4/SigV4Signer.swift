@@ -11,8 +11,12 @@ public struct SigV4SigningResult: Sendable {
     /// The request with `X-Amz-Date`, `Authorization` and (if any) `X-Amz-Security-Token` /
     /// `X-Amz-Content-Sha256` headers added.
     public var request: SigV4Request
-    public var canonicalRequest: String
-    public var stringToSign: String
+    /// The canonical request and string to sign as signed (Strings made only when asked for: the signing hot path
+    /// needs just the request).
+    public var canonicalRequestBytes: [UInt8]
+    public var stringToSignBytes: [UInt8]
+    public var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
+    public var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
     /// Lowercase hex signature.
     public var signature: String
     /// The `Authorization` header value.
@@ -108,15 +112,13 @@ public enum SigV4Signer {
         let key = keyCache.signingKey(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
                                       date: scopeDate, region: region, service: service)
         let signature = String(decoding: SigV4Canonical.signatureBytes(signingKey: key, stringToSign: stringToSignBytes), as: UTF8.self)
-        let canonicalRequest = String(decoding: canonicalBytes, as: UTF8.self)
-        let stringToSign = String(decoding: stringToSignBytes, as: UTF8.self)
         let authorization = "\(SigV4Canonical.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         signed.headers.append(SigV4Header("Authorization", authorization))
         if let token = credentials.sessionToken, !options.signSessionToken {
             signed.headers.append(SigV4Header("X-Amz-Security-Token", token))
         }
-        return SigV4SigningResult(request: signed, canonicalRequest: canonicalRequest, stringToSign: stringToSign,
+        return SigV4SigningResult(request: signed, canonicalRequestBytes: canonicalBytes, stringToSignBytes: stringToSignBytes,
                                   signature: signature, authorization: authorization, signedHeaders: signedHeaders)
     }
 }

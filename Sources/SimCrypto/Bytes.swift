@@ -37,6 +37,13 @@ func hexString(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
     }
 }
 
+/// Appends the lowercase hex of `bytes` to `out` as UTF-8 (no intermediate String).
+public func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+    out.reserveCapacity(out.count + 2 * bytes.count)
+    for b in bytes { out.append(digit(b >> 4)); out.append(digit(b & 0x0f)) }
+}
+
 /// Bytes from a hex string (upper or lower case, no separators); nil if the length is odd or a
 /// character is not a hex digit.
 public func bytes(fromHex hex: some StringProtocol) -> [UInt8]? {
