@@ -194,9 +194,10 @@ struct TraceWireTests {
     /// Ids that differ from the previous record's in a few characters travel as those characters, and times as
     /// deltas (backwards too); the lines are those of the records written in full, and a delta that claims more
     /// shared bytes than the previous value has is refused.
-    @Test func deltaFieldsAndRelativeNumbersRenderAsTheFullRecords() throws {
+    /// Forty records as a front end writes them: ids that step, peers that alternate, times that go backwards once.
+    static func deltaRecords() -> [TraceRecord] {
         var records: [TraceRecord] = []
-        let base = Self.record()
+        let base = record()
         for i in 0..<40 {
             var r = base
             r.messageId = "runtime-frontend-ee9bae5c-\(5000 + i * 7)"
@@ -210,6 +211,11 @@ struct TraceWireTests {
             r.bytes = [0, 675, 2044, 70_000][i % 4]
             records.append(r)
         }
+        return records
+    }
+
+    @Test func deltaFieldsAndRelativeNumbersRenderAsTheFullRecords() throws {
+        let records = Self.deltaRecords()
         let (compact, compactBytes, fullBytes) = try Self.compactRendersAsFull(records)
         #expect(compactBytes * 2 < fullBytes, "ids and times are written as what changed: \(compactBytes) vs \(fullBytes) bytes")
         #expect((compact[17]["monoNs"] as? NSNumber)?.uint64Value == records[17].monoNs)
@@ -269,6 +275,34 @@ struct TraceWireTests {
         r.layers = ["curve"]; r.details = []
         let plain = both(r, endToEnd: false, details: [], vpceId: nil)
         #expect(plain.record == plain.transit)
+    }
+
+    /// The collector renders whatever a node sends: damaged batches (bytes changed, cut short) give lines of valid
+    /// JSON and then a MalformedBatch, never a crash or a write past the reserved room. Deterministic (seeded).
+    @Test func damagedBatchesNeverCrashTheRenderer() throws {
+        var batch = TraceBatch()
+        batch.begin()
+        for r in Self.deltaRecords() { batch.append(r) }
+        let good = batch.bytes
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var rejected = 0
+        for trial in 0..<1500 {
+            var bad = good
+            for _ in 0...next(3) { bad[2 + next(bad.count - 2)] = UInt8(truncatingIfNeeded: next(256)) }
+            if trial % 4 == 0 { bad.removeLast(next(bad.count - 2)) }
+            // No spare room: each line must fit in what its record reserved.
+            let out = LineBuffer(capacity: 1)
+            var cache: (second: UInt64, prefix: String) = (0, "")
+            do { _ = try TraceWire.render(batch: bad, as: Self.who, into: out, cache: &cache) } catch { rejected += 1 }
+            for line in Array(out.bytes).split(separator: 10) {
+                #expect((try? JSONSerialization.jsonObject(with: Data(line))) != nil, "trial \(trial)")
+            }
+        }
+        #expect(rejected > 500, "most damage is detected: \(rejected) of 1500")
     }
 
     @Test func decimalDigitsMatchTheStandardLibrary() {
