@@ -219,14 +219,20 @@ public struct Envelope: Sendable {
 /// frame: node names, accounts, claims and stamps repeat on every message of a link, and a String of more than 15
 /// bytes is an allocation. Not thread-safe: one per node loop.
 public final class EnvelopeDecoder {
+    /// Where the HTTP message slots start, and how many headers of a message are cached.
+    static let httpSlots = 20, httpHeaderSlots = 16
     /// The last value of each repeating field (slots: source node/account, destination node/account, four claim
-    /// and four stamp key/value pairs).
-    var recent = [String](repeating: "", count: 20)
+    /// and four stamp key/value pairs; then an HTTP message's method, path and first 16 header names and values).
+    var recent = [String](repeating: "", count: httpSlots + 2 + 2 * httpHeaderSlots)
     public init() {}
 
     public func decode(_ bytes: [UInt8]) throws(WireFormatError) -> (Envelope, routingHeader: [UInt8]) {
         try Envelope.decode(bytes, recent: self)
     }
+
+    /// An HTTP request or response carried in a body (a header, a host, a content type repeats on every call).
+    public func request(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPRequest { try HTTPRequest.decode(bytes, recent: self) }
+    public func response(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPResponse { try HTTPResponse.decode(bytes, recent: self) }
 }
 
 /// Body of an `error` message and of a refused control command: an AWS-style error type and message.

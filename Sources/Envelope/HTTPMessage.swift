@@ -21,6 +21,22 @@ public struct HTTPHeader: Sendable, Equatable {
         for h in headers { n += 4 + h.name.utf8.count + h.value.utf8.count }
         return n
     }
+
+    /// A header count and that many name/value pairs (at most 128); with `recent`, the first
+    /// `EnvelopeDecoder.httpHeaderSlots` headers reuse the Strings of the same header of the previous message.
+    static func decodeList(_ r: inout ByteReader, recent: EnvelopeDecoder?) throws(WireFormatError) -> [HTTPHeader] {
+        let count = Int(try r.u16("http.headers.count"))
+        guard count <= 128 else { throw WireFormatError(field: "http.headers", problem: "\(count) headers exceeds 128") }
+        var headers: [HTTPHeader] = []
+        headers.reserveCapacity(count)
+        for i in 0..<count {
+            let cache = i < EnvelopeDecoder.httpHeaderSlots ? recent : nil
+            let slot = EnvelopeDecoder.httpSlots + 2 + 2 * i
+            headers.append(HTTPHeader(try r.string("http.headers[\(i)].name", max: 256, recent: cache, slot: slot),
+                                      try r.string("http.headers[\(i)].value", max: 8192, recent: cache, slot: slot + 1)))
+        }
+        return headers
+    }
 }
 
 public struct HTTPRequest: Sendable, Equatable {
@@ -62,19 +78,18 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPRequest {
+        try decode(bytes, recent: nil)
+    }
+
+    /// Same, reusing the Strings `recent` holds for the method, path and headers of earlier requests.
+    static func decode(_ bytes: [UInt8], recent: EnvelopeDecoder?) throws(WireFormatError) -> HTTPRequest {
         var r = ByteReader(bytes)
         let v = try r.u8("http.version")
         guard v == 1 else { throw WireFormatError(field: "http.version", problem: "unsupported \(v)") }
-        let method = try r.string("http.method", max: 16)
-        let path = try r.string("http.path", max: 8192)
+        let method = try r.string("http.method", max: 16, recent: recent, slot: EnvelopeDecoder.httpSlots)
+        let path = try r.string("http.path", max: 8192, recent: recent, slot: EnvelopeDecoder.httpSlots + 1)
         let query = try r.string("http.query", max: 8192)
-        let count = Int(try r.u16("http.headers.count"))
-        guard count <= 128 else { throw WireFormatError(field: "http.headers", problem: "\(count) headers exceeds 128") }
-        var headers: [HTTPHeader] = []
-        headers.reserveCapacity(count)
-        for i in 0..<count {
-            headers.append(HTTPHeader(try r.string("http.headers[\(i)].name", max: 256), try r.string("http.headers[\(i)].value", max: 8192)))
-        }
+        let headers = try HTTPHeader.decodeList(&r, recent: recent)
         let body = try r.blob32("http.body", max: EnvelopeLimits.maxBodyBytes)
         guard r.isAtEnd else { throw WireFormatError(field: "http", problem: "\(r.remaining) trailing bytes") }
         return HTTPRequest(method: method, path: path, query: query, headers: headers, body: body)
@@ -105,16 +120,16 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPResponse {
+        try decode(bytes, recent: nil)
+    }
+
+    /// Same, reusing the Strings `recent` holds for the headers of earlier responses.
+    static func decode(_ bytes: [UInt8], recent: EnvelopeDecoder?) throws(WireFormatError) -> HTTPResponse {
         var r = ByteReader(bytes)
         let v = try r.u8("http.version")
         guard v == 1 else { throw WireFormatError(field: "http.version", problem: "unsupported \(v)") }
         let status = Int(try r.u16("http.status"))
-        let count = Int(try r.u16("http.headers.count"))
-        guard count <= 128 else { throw WireFormatError(field: "http.headers", problem: "\(count) headers exceeds 128") }
-        var headers: [HTTPHeader] = []
-        for i in 0..<count {
-            headers.append(HTTPHeader(try r.string("http.headers[\(i)].name", max: 256), try r.string("http.headers[\(i)].value", max: 8192)))
-        }
+        let headers = try HTTPHeader.decodeList(&r, recent: recent)
         let body = try r.blob32("http.body", max: EnvelopeLimits.maxBodyBytes)
         guard r.isAtEnd else { throw WireFormatError(field: "http", problem: "\(r.remaining) trailing bytes") }
         return HTTPResponse(status: status, headers: headers, body: body)

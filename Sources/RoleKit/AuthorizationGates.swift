@@ -56,6 +56,20 @@ public final class FrontendAuthorization {
          PutUseCaseForModelAccessOperation(store: modelAccess), GetUseCaseForModelAccessOperation(store: modelAccess)]
     }
 
+    /// The passing gates' reasons are the same text for every call of one principal on one resource; each is built
+    /// once (bounded) rather than per call. Keys hold everything the text says, so a cached text is always exact.
+    struct SigV4ReasonKey: Hashable { let principalArn, accessKeyId, region, service: String; let signedHeaders: [String] }
+    struct IAMReasonKey: Hashable { let principalArn, action, resource, guardrailArn: String }
+    var sigV4Reasons: [SigV4ReasonKey: String] = [:]
+    var iamReasons: [IAMReasonKey: String] = [:]
+    static func cached<K: Hashable>(_ cache: inout [K: String], _ key: K, _ make: () -> String) -> String {
+        if let r = cache[key] { return r }
+        let r = make()
+        if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+        cache[key] = r
+        return r
+    }
+
     /// CloudTrail userIdentity per access key, built and serialized once (it depends on nothing else).
     private var identities: [String: (object: [String: JSONValue], json: [UInt8])] = [:]
 
@@ -136,7 +150,12 @@ public struct SigV4AuthenticationGate: FrontendGate {
             call.attributes["callerAccount"] = p.config.accountId
             call.attributes["principalArn"] = p.config.arn
             call.attributes["accessKeyId"] = a.accessKeyId
-            return .pass(reason: "SigV4 verified: \(p.config.arn) with \(a.accessKeyId) (scope \(a.region)/\(a.service), signed headers \(a.signedHeaders.joined(separator: ";")))")
+            // Keyed by everything the text names.
+            let key = FrontendAuthorization.SigV4ReasonKey(principalArn: p.config.arn, accessKeyId: a.accessKeyId, region: a.region, service: a.service,
+                                                           signedHeaders: a.signedHeaders)
+            return .pass(reason: FrontendAuthorization.cached(&auth.sigV4Reasons, key) {
+                "SigV4 verified: \(p.config.arn) with \(a.accessKeyId) (scope \(a.region)/\(a.service), signed headers \(a.signedHeaders.joined(separator: ";")))"
+            })
         }
     }
 }
@@ -158,7 +177,6 @@ public struct IAMAuthorizationGate: FrontendGate {
             // Using a guardrail in inference also needs bedrock:ApplyGuardrail on it.
             checks.append(("bedrock:ApplyGuardrail", g.arn))
         }
-        var allowed: [String] = []
         for (a, r) in checks {
             let (result, cross) = auth.evaluate(p, action: a, resource: r, call: call)
             if !result.isAllowed {
@@ -168,8 +186,11 @@ public struct IAMAuthorizationGate: FrontendGate {
                 return .deny(.accessDenied(message),
                              reason: "\(result.decision.rawValue) (blockedBy \(blocked))\(deciding.isEmpty ? "" : " by \(deciding)"): \(result.explanation)")
             }
-            allowed.append("\(a) on \(r)")
         }
-        return .pass(reason: "Allowed: \(p.config.arn) may \(allowed.joined(separator: " and "))")
+        let guardrailArn = checks.count > 1 ? checks[1].1 : ""
+        let key = FrontendAuthorization.IAMReasonKey(principalArn: p.config.arn, action: action, resource: resource, guardrailArn: guardrailArn)
+        return .pass(reason: FrontendAuthorization.cached(&auth.iamReasons, key) {
+            "Allowed: \(p.config.arn) may \(checks.map { "\($0.0) on \($0.1)" }.joined(separator: " and "))"
+        })
     }
 }

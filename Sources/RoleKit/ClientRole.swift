@@ -48,6 +48,8 @@ public final class ClientRole: NodeRole {
     private let frontend: NodeAddress
     private let session: ClientSealSession
     private var pending: [String: Pending] = [:]        // by request message id
+    /// Decodes answers reusing the Strings of headers that repeat from call to call.
+    private let decoder = EnvelopeDecoder()
     private var timers: [UInt64: String] = [:]
     private var nextToken: UInt64 = 1
     private var bench: Bench?
@@ -244,7 +246,7 @@ public final class ClientRole: NodeRole {
         case .invokeResponse:
             do {
                 let plain = try session.open(envelope.body, routingHeader: routingHeader)
-                let response = try HTTPResponse.decode(plain)
+                let response = try decoder.response(plain)
                 complete(p.origin, requestId: p.requestId, result: .success(response), sentNs: p.sentNs, node: node)
             } catch {
                 var r = TraceRecord(event: .rejected)

@@ -7,6 +7,8 @@ import ModelStandIns
 import NodeRuntime
 
 public final class EscrowHostRole: NodeRole {
+    /// Decodes requests reusing the Strings of the method, path and headers that repeat from call to call.
+    private let decoder = EnvelopeDecoder()
     struct Held { let envelope: Envelope; let response: HTTPResponse; let peer: String }
     /// A streamed invocation: its chunks go out one by one at their offsets from the latency model.
     final class Streaming {
@@ -64,7 +66,7 @@ public final class EscrowHostRole: NodeRole {
         var decision = TraceRecord(event: .decision)
         decision.messageId = envelope.messageId; decision.requestId = envelope.requestId
         do {
-            let request = try HTTPRequest.decode(envelope.body)
+            let request = try decoder.request(envelope.body)
             guard case .success(let routed) = RuntimeRouter.route(request), let (model, latency) = models[routed.modelId] else {
                 throw BedrockError.resourceNotFound("This host does not serve the requested model.")
             }

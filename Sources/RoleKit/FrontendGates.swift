@@ -37,7 +37,7 @@ public struct FrontendCall {
     public let claims: [String: String]
     /// Filled in by gates (e.g. the authenticated principal's account as "callerAccount"), used by later gates, the
     /// handlers and the audit record.
-    public var attributes: [String: String] = [:]
+    public var attributes: [String: String] = Dictionary(minimumCapacity: 8)   // gates set several: one allocation
     /// CloudTrail userIdentity, filled in by the authentication gate.
     public var userIdentity: [String: JSONValue] = [:] { didSet { userIdentityJSON = nil } }
     /// `userIdentity` already serialized (the authentication gate keeps it per access key), so the audit record

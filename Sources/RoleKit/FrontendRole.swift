@@ -63,6 +63,8 @@ public final class FrontendRole: NodeRole {
     private let streamFilters: [StreamOutputFilter]
     private let audit: AuditTrail
     private var pending: [String: PendingCall] = [:]          // by requestId
+    /// Decodes requests and model answers reusing the Strings of headers that repeat from call to call.
+    private let decoder = EnvelopeDecoder()
     private var byModelMessage: [String: String] = [:]        // model-request message id -> requestId
     private var timerRequests: [UInt64: String] = [:]
     private var nextToken: UInt64 = 1
@@ -170,7 +172,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         let request: HTTPRequest
-        do { request = try HTTPRequest.decode(opened.plaintext) } catch {
+        do { request = try decoder.request(opened.plaintext) } catch {
             reject(envelope, from: peer, node: node, kind: "http", reason: "malformed sealed request: \(error.description)",
                    error: .validation("Malformed request: \(error.description)"))
             return
@@ -386,7 +388,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         let response: HTTPResponse
-        do { response = try HTTPResponse.decode(envelope.body) } catch {
+        do { response = try decoder.response(envelope.body) } catch {
             finish(requestId, node: node, error: .internalFailure("The model host returned a malformed response."), reason: "malformed model response: \(error.description)")
             return
         }

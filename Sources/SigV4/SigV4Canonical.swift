@@ -255,7 +255,10 @@ public enum SigV4Canonical {
 
     /// `date/region/service/aws4_request` (date = the first 8 characters of the amz-date).
     public static func credentialScope(date: String, region: String, service: String) -> String {
-        date + "/" + region + "/" + service + "/" + terminator
+        var out = ""
+        out.reserveCapacity(date.utf8.count + region.utf8.count + service.utf8.count + terminator.utf8.count + 3)
+        out += date; out += "/"; out += region; out += "/"; out += service; out += "/"; out += terminator
+        return out
     }
 
     public static func stringToSign(amzDate: String, credentialScope: String, canonicalRequest: String) -> String {

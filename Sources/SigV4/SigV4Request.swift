@@ -83,6 +83,9 @@ func splitASCII(_ text: String, separator: UInt8, omittingEmpty: Bool) -> [Strin
     var text = text
     return text.withUTF8 { buffer in
         var parts: [String] = []
+        var separators = 0
+        for b in buffer where b == separator { separators += 1 }
+        parts.reserveCapacity(separators + 1)   // one allocation, not one per doubling
         var start = 0
         for i in 0...buffer.count where i == buffer.count || buffer[i] == separator {
             if !(omittingEmpty && i == start) {

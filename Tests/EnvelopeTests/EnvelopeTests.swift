@@ -62,6 +62,31 @@ struct EnvelopeCodecTests {
         #expect(throws: WireFormatError.self) { try decoder.decode(bytes) }
     }
 
+    /// The same decoder reuses the Strings of HTTP methods, paths and headers; each message still decodes to exactly
+    /// its own values (a header that changes, moves, appears or goes away), also past the cached header slots.
+    @Test func aNodesDecoderGivesEachHTTPMessageItsOwnValues() throws {
+        let decoder = EnvelopeDecoder()
+        let host = HTTPHeader("Host", "bedrock-runtime.us-east-1.amazonaws.com")
+        let type = HTTPHeader("Content-Type", "application/json")
+        let many = (0..<20).map { HTTPHeader("X-Amzn-Header-Number-\($0)", "value-\($0)-of-twenty-headers") }
+        let requests = [
+            HTTPRequest(method: "POST", path: "/model/amazon.titan-text-express-v1/invoke", headers: [host, type], body: Array("{}".utf8)),
+            HTTPRequest(method: "POST", path: "/model/amazon.titan-text-express-v1/invoke", headers: [host, type], body: Array("{}".utf8)),
+            HTTPRequest(method: "GET", path: "/model/amazon.titan-text-express-v1/invoke-with-response-stream", headers: [type, host]),
+            HTTPRequest(method: "POST", path: "/", query: "a=b", headers: many),
+            HTTPRequest(method: "POST", path: "/", headers: Array(many.reversed().prefix(18)) + [HTTPHeader("", "")]),
+            HTTPRequest(method: "POST", path: "/model/amazon.titan-text-express-v1/invoke", headers: [host]),
+        ]
+        for r in requests {
+            #expect(try decoder.request(r.encode()) == r)
+            let response = HTTPResponse(status: 200, headers: r.headers, body: r.body)
+            #expect(try decoder.response(response.encode()) == response)
+        }
+        var bytes = requests[0].encode()
+        bytes.removeLast(1)
+        #expect(throws: WireFormatError.self) { try decoder.request(bytes) }
+    }
+
     @Test func hopPartIsNotInTheRoutingHeader() {
         var a = sample(), b = sample()
         b.lamport = 99
