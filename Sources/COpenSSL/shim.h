@@ -5,6 +5,10 @@
 #ifndef COPENSSL_SHIM_H
 #define COPENSSL_SHIM_H
 
+// The prepared HMAC key below keeps SHA256_CTX states (plain structs that copy without allocating); OpenSSL 3 marks
+// that API deprecated in favour of EVP, whose contexts allocate on every re-key.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <string.h>
 #include <openssl/opensslv.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
@@ -14,6 +18,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #if OPENSSL_VERSION_MAJOR < 3
 #error "SimCrypto needs OpenSSL 3 (libssl-dev >= 3.0)"
@@ -78,6 +83,35 @@ static inline int copenssl_aead_set_tag(EVP_CIPHER_CTX *ctx, unsigned char *tag,
 /// The linked library's version text, e.g. "OpenSSL 3.0.19 30 Sep 2025".
 static inline const char *copenssl_version_text(void) {
     return OpenSSL_version(OPENSSL_VERSION);
+}
+
+/// HMAC-SHA256 (RFC 2104) with the key's inner and outer SHA-256 states computed once: a MAC is then two
+/// SHA-256 finishes on copies of those states, with no allocation (EVP_MAC_init re-keys and allocates per call).
+typedef struct { SHA256_CTX inner; SHA256_CTX outer; } copenssl_hmac_sha256_key;
+
+static inline void copenssl_hmac_sha256_prepare(copenssl_hmac_sha256_key *k, const unsigned char *key, size_t keylen) {
+    unsigned char block[64], hashed[32];
+    if (keylen > 64) { SHA256(key, keylen, hashed); key = hashed; keylen = 32; }
+    memset(block, 0, sizeof block);
+    if (keylen > 0) memcpy(block, key, keylen);
+    for (int i = 0; i < 64; i++) block[i] ^= 0x36;
+    SHA256_Init(&k->inner); SHA256_Update(&k->inner, block, 64);
+    for (int i = 0; i < 64; i++) block[i] ^= 0x36 ^ 0x5c;
+    SHA256_Init(&k->outer); SHA256_Update(&k->outer, block, 64);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(hashed, sizeof hashed);
+}
+
+static inline void copenssl_hmac_sha256(const copenssl_hmac_sha256_key *k, const void *msg, size_t len, unsigned char out[32]) {
+    SHA256_CTX c = k->inner;
+    unsigned char inner[32];
+    if (len > 0) SHA256_Update(&c, msg, len);
+    SHA256_Final(inner, &c);
+    c = k->outer;
+    SHA256_Update(&c, inner, 32);
+    SHA256_Final(out, &c);
+    OPENSSL_cleanse(inner, sizeof inner);
+    OPENSSL_cleanse(&c, sizeof c);
 }
 
 #endif

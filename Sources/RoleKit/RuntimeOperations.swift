@@ -26,20 +26,23 @@ public struct RoutedRequest: Sendable {
 
 public enum RuntimeRouter {
     public static func route(_ request: HTTPRequest) -> Result<RoutedRequest, BedrockError> {
-        // "", "model", "{modelId}", "{action}" — split on bytes (Character splitting is costly on this hot path).
-        let parts = request.path.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: false)
-        guard request.method == "POST", parts.count == 4, parts[0].isEmpty, parts[1].elementsEqual("model".utf8) else {
-            return .failure(.unknownOperation(request.method, request.path))
-        }
+        // "/model/{modelId}/{action}", neither part containing "/": found on bytes (Character splitting is costly on
+        // this hot path).
+        let path = request.path.utf8
+        let prefix = "/model/".utf8
+        guard request.method == "POST", path.starts(with: prefix) else { return .failure(.unknownOperation(request.method, request.path)) }
+        let rest = path.dropFirst(prefix.count)
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return .failure(.unknownOperation(request.method, request.path)) }
+        let action = rest[rest.index(after: slash)...]
+        guard !action.contains(UInt8(ascii: "/")) else { return .failure(.unknownOperation(request.method, request.path)) }
         let op: RuntimeOperation
-        let action = parts[3]
         if action.elementsEqual("invoke".utf8) { op = .invokeModel }
         else if action.elementsEqual("invoke-with-response-stream".utf8) { op = .invokeModelWithResponseStream }
         else if action.elementsEqual("converse".utf8) { op = .converse }
         else if action.elementsEqual("converse-stream".utf8) { op = .converseStream }
         else if action.elementsEqual("count-tokens".utf8) { op = .countTokens }
         else { return .failure(.unknownOperation(request.method, request.path)) }
-        guard let modelId = percentDecode(String(Substring(parts[2]))), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
+        guard let modelId = percentDecode(String(Substring(rest[..<slash]))), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
             return .failure(.validation("1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must satisfy regular expression pattern"))
         }
         return .success(RoutedRequest(operation: op, modelId: modelId))
@@ -47,8 +50,10 @@ public enum RuntimeRouter {
 
     /// RFC 3986 percent-decoding; nil for a malformed escape or invalid UTF-8.
     public static func percentDecode(_ s: String) -> String? {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }   // nothing escaped: the text as it is
         var out: [UInt8] = []
-        var it = Array(s.utf8)[...]
+        out.reserveCapacity(s.utf8.count)
+        var it = s.utf8[...]
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%") {
                 guard let h = it.popFirst(), let l = it.popFirst(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }

@@ -235,8 +235,13 @@ public enum SigV4Canonical {
 
     /// Lowercase hex HMAC of the string to sign's bytes, as bytes.
     public static func signatureBytes(signingKey: [UInt8], stringToSign: [UInt8]) -> [UInt8] {
+        signatureBytes(signingKey: HMACSHA256Key(signingKey), stringToSign: stringToSign)
+    }
+
+    /// Same, with the signing key prepared for HMAC (the signer's and verifier's key caches keep it that way).
+    public static func signatureBytes(signingKey: HMACSHA256Key, stringToSign: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        appendHex(HMACSHA256.authenticate(key: signingKey, message: stringToSign), to: &out)
+        appendHex(signingKey.authenticate(stringToSign), to: &out)
         return out
     }
 

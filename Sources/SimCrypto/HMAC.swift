@@ -2,9 +2,9 @@ import COpenSSL
 
 /// HMAC-SHA256 (RFC 2104 / FIPS 198-1).
 ///
-/// This sits on the SigV4 hot path (five HMACs per verification). Each thread keeps one `EVP_MAC_CTX`
-/// whose digest is set once; a call only re-keys it (`EVP_MAC_init`), which measured fastest of the
-/// OpenSSL 3 options (see ``SimCryptoBenchmark``).
+/// For a one-off key (SigV4 key derivation, HKDF callers). Each thread keeps one `EVP_MAC_CTX` whose digest
+/// is set once; a call only re-keys it (`EVP_MAC_init`), which measured fastest of the OpenSSL 3 EVP options
+/// (see ``SimCryptoBenchmark``). A key that signs many messages is cheaper as an ``HMACSHA256Key``.
 public enum HMACSHA256 {
     /// The tag length in bytes.
     public static let byteCount = 32
@@ -83,6 +83,26 @@ public enum SecureRandom {
                 fatalError("RAND_bytes: \(CryptoError.openSSL("RAND_bytes").detail)")
             }
             initialized = count
+        }
+    }
+}
+
+/// An HMAC-SHA256 key prepared once (its inner and outer hash states, RFC 2104): for a key that signs many
+/// messages, as a SigV4 signing key does all day, each MAC is two SHA-256 finishes with no allocation.
+public struct HMACSHA256Key: @unchecked Sendable {   // plain bytes (two SHA256_CTX structs), no references
+    private var state = copenssl_hmac_sha256_key()
+
+    public init(_ key: [UInt8]) {
+        key.withUnsafeBufferPointer { copenssl_hmac_sha256_prepare(&state, $0.baseAddress, $0.count) }
+    }
+
+    /// The 32-byte HMAC-SHA256 of `message`.
+    public func authenticate(_ message: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: HMACSHA256.byteCount) { out, n in
+            withUnsafePointer(to: state) { k in
+                message.withUnsafeBytes { copenssl_hmac_sha256(k, $0.baseAddress, $0.count, out.baseAddress) }
+            }
+            n = HMACSHA256.byteCount
         }
     }
 }

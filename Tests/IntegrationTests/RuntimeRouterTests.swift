@@ -16,6 +16,9 @@ struct RuntimeRouterTests {
             let r = try Self.route("POST", "/model/anthropic.claude-3-haiku-20240307-v1%3A0/\(action)").get()
             #expect(r.operation == op && r.modelId == "anthropic.claude-3-haiku-20240307-v1:0")
         }
+        // Nothing escaped (taken as it is), and an escaped slash inside the id.
+        #expect(try Self.route("POST", "/model/amazon.titan-text-express-v1/invoke").get().modelId == "amazon.titan-text-express-v1")
+        #expect(try Self.route("POST", "/model/a%2Fb%20c/converse").get().modelId == "a/b c")
     }
 
     @Test func anythingElseIsRefusedWithTheServiceErrors() {

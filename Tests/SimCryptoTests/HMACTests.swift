@@ -30,6 +30,25 @@ import Testing
         #expect(hexString(HMACSHA256.authenticate(key: vector.key, message: vector.data)) == vector.mac)
     }
 
+    /// The prepared key (inner and outer states computed once) gives the RFC's MACs too, for every key length
+    /// (empty, short, a block or longer, which is hashed first), and one key serves many messages.
+    @Test(arguments: vectors)
+    func preparedKeyMatchesRFC4231(_ vector: Vector) {
+        let key = HMACSHA256Key(vector.key)
+        #expect(hexString(key.authenticate(vector.data)) == vector.mac)
+        #expect(hexString(key.authenticate(vector.data)) == vector.mac, "a second message under the same prepared key")
+    }
+
+    @Test("prepared keys agree with the EVP path for every key length around the block size")
+    func preparedKeyAgreesWithEVP() {
+        for length in [0, 1, 31, 32, 63, 64, 65, 128, 200] {
+            let key = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            for message in [[UInt8](), [1, 2, 3], [UInt8](repeating: 0x5a, count: 1000)] {
+                #expect(HMACSHA256Key(key).authenticate(message) == HMACSHA256.authenticate(key: key, message: message), "key \(length) bytes")
+            }
+        }
+    }
+
     @Test("RFC 4231 test case 5: output truncated to 128 bits")
     func truncated() {
         let mac = HMACSHA256.authenticate(key: [UInt8](repeating: 0x0c, count: 20), message: Array("Test With Truncation".utf8))
