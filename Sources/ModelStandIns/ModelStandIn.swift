@@ -140,51 +140,51 @@ public enum ModelStandIn {
     }
 
     /// A message `{role, content}`; content is a string or a non-empty array of blocks.
-    static func anthropicMessage(_ v: JSONValue, at p: Pointer, _ e: inout SchemaErrors) -> (role: String, texts: [String])? {
-        guard let m = Check.object(v, at: p, &e) else { return nil }
+    static func anthropicMessage(_ v: JSONValue, at p: @autoclosure () -> Pointer, _ e: inout SchemaErrors) -> (role: String, texts: [String])? {
+        guard let m = Check.object(v, at: p(), &e) else { return nil }
         let before = e.items.count
-        Check.required(["role", "content"], in: m, at: p, &e)
-        Check.extraneous(allowed: ["role", "content"], in: m, at: p, &e)
+        Check.required(["role", "content"], in: m, at: p(), &e)
+        Check.extraneous(allowed: ["role", "content"], in: m, at: p(), &e)
         var role = ""
-        if let r = m["role"], let s = Check.string(r, at: p.appending("role"), &e) {
-            if s == "user" || s == "assistant" { role = s } else { e.add(p.appending("role").text, "\(s) is not a valid enum value") }
+        if let r = m["role"], let s = Check.string(r, at: p().appending("role"), &e) {
+            if s == "user" || s == "assistant" { role = s } else { e.add(p().appending("role").text, "\(s) is not a valid enum value") }
         }
         var texts: [String] = []
-        if let c = m["content"] { texts = anthropicTextOrBlocks(c, at: p.appending("content"), allowEmptyArray: false, &e) ?? [] }
+        if let c = m["content"] { texts = anthropicTextOrBlocks(c, at: p().appending("content"), allowEmptyArray: false, &e) ?? [] }
         return e.items.count == before ? (role, texts) : nil
     }
 
     /// A string, or an array of content blocks; returns the text of each text block.
-    static func anthropicTextOrBlocks(_ v: JSONValue, at p: Pointer, allowEmptyArray: Bool, _ e: inout SchemaErrors) -> [String]? {
+    static func anthropicTextOrBlocks(_ v: JSONValue, at p: @autoclosure () -> Pointer, allowEmptyArray: Bool, _ e: inout SchemaErrors) -> [String]? {
         switch v {
         case .string(let s): return [s]
         case .array(let blocks):
             if blocks.isEmpty && !allowEmptyArray {
-                e.add(p.text, "expected type: String, found: JSONArray")
-                e.add(p.text, "expected minimum item count: 1, found: 0")
+                e.add(p().text, "expected type: String, found: JSONArray")
+                e.add(p().text, "expected minimum item count: 1, found: 0")
                 return nil
             }
             var texts: [String] = []
             let before = e.items.count
             for (i, b) in blocks.enumerated() {
-                let bp = p.appending(i)
-                guard let o = Check.object(b, at: bp, &e) else { continue }
-                Check.required(["type"], in: o, at: bp, &e)
-                guard let t = o["type"], let type = Check.string(t, at: bp.appending("type"), &e) else { continue }
+                func bp() -> Pointer { p().appending(i) }
+                guard let o = Check.object(b, at: bp(), &e) else { continue }
+                Check.required(["type"], in: o, at: bp(), &e)
+                guard let t = o["type"], let type = Check.string(t, at: bp().appending("type"), &e) else { continue }
                 switch type {
                 case "text":
-                    Check.required(["text"], in: o, at: bp, &e)
-                    if let tv = o["text"], let s = Check.string(tv, at: bp.appending("text"), &e) { texts.append(s) }
+                    Check.required(["text"], in: o, at: bp(), &e)
+                    if let tv = o["text"], let s = Check.string(tv, at: bp().appending("text"), &e) { texts.append(s) }
                 case "image", "document", "tool_use", "tool_result":
                     continue  // accepted; contributes no text
                 default:
-                    e.add(bp.appending("type").text, "\(type) is not a valid enum value")
+                    e.add(bp().appending("type").text, "\(type) is not a valid enum value")
                 }
             }
             return e.items.count == before ? texts : nil
         default:
-            e.add(p.text, "expected type: String, found: \(Check.typeName(v))")
-            e.add(p.text, "expected type: JSONArray, found: \(Check.typeName(v))")
+            e.add(p().text, "expected type: String, found: \(Check.typeName(v))")
+            e.add(p().text, "expected type: JSONArray, found: \(Check.typeName(v))")
             return nil
         }
     }
@@ -199,14 +199,14 @@ public enum ModelStandIn {
         var maxTokens = model.defaultMaxTokens
         var stops: [String] = []
         if let v = obj["textGenerationConfig"], let cfg = Check.object(v, at: root.appending("textGenerationConfig"), &e) {
-            let cp = root.appending("textGenerationConfig")
-            Check.extraneous(allowed: ["maxTokenCount", "temperature", "topP", "stopSequences"], in: cfg, at: cp, &e)
+            func cp() -> Pointer { root.appending("textGenerationConfig") }
+            Check.extraneous(allowed: ["maxTokenCount", "temperature", "topP", "stopSequences"], in: cfg, at: cp(), &e)
             if let m = cfg["maxTokenCount"] {
-                maxTokens = Check.integer(m, min: 0, max: model.maxOutputTokens, at: cp.appending("maxTokenCount"), &e) ?? maxTokens
+                maxTokens = Check.integer(m, min: 0, max: model.maxOutputTokens, at: cp().appending("maxTokenCount"), &e) ?? maxTokens
             }
-            if let t = cfg["temperature"] { _ = Check.number(t, min: 0, max: 1, at: cp.appending("temperature"), &e) }
-            if let t = cfg["topP"] { _ = Check.number(t, min: 0, max: 1, at: cp.appending("topP"), &e) }
-            if let s = cfg["stopSequences"] { stops = Check.stringArray(s, at: cp.appending("stopSequences"), &e) ?? [] }
+            if let t = cfg["temperature"] { _ = Check.number(t, min: 0, max: 1, at: cp().appending("temperature"), &e) }
+            if let t = cfg["topP"] { _ = Check.number(t, min: 0, max: 1, at: cp().appending("topP"), &e) }
+            if let s = cfg["stopSequences"] { stops = Check.stringArray(s, at: cp().appending("stopSequences"), &e) ?? [] }
         }
         try e.throwIfAny()
         let n = TokenCounter.count(input)

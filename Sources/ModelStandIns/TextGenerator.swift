@@ -187,20 +187,26 @@ enum TextGenerator {
     static func asciiKeywords(_ prompt: String, limit: Int) -> [String]? {
         UTF8Text.withBytes(prompt) { p -> [String]? in
             var out: [String] = []
+            var outLower: [String] = []   // the lowercase form of each keyword kept, for the duplicate check
+            out.reserveCapacity(limit); outLower.reserveCapacity(limit)
             var start = 0
-            // Words made only of ASCII letters and digits.
+            // Words made only of ASCII letters and digits; lowercased straight into the String (a short word is
+            // then a small string, with no allocation at all).
             func flush(_ end: Int) {
-                guard end - start >= 4 else { return }
-                let word = p[start..<end]
-                var lowerBytes = [UInt8](word)
+                let n = end - start
+                guard n >= 4 else { return }
                 var restIsLower = true
-                for k in 0..<lowerBytes.count where lowerBytes[k] >= 0x41 && lowerBytes[k] <= 0x5A {
-                    lowerBytes[k] |= 0x20
-                    if k > 0 { restIsLower = false }
+                let lower = String(unsafeUninitializedCapacity: n) { buf in
+                    for k in 0..<n {
+                        var b = p[start + k]
+                        if b >= 0x41 && b <= 0x5A { b |= 0x20; if k > 0 { restIsLower = false } }
+                        buf[k] = b
+                    }
+                    return n
                 }
-                let lower = String(decoding: lowerBytes, as: UTF8.self)
-                guard !stopWords.contains(lower), !out.contains(where: { $0.lowercased() == lower }) else { return }
-                out.append(restIsLower ? lower : String(decoding: UnsafeBufferPointer(rebasing: word), as: UTF8.self))
+                guard !stopWords.contains(lower), !outLower.contains(lower) else { return }
+                outLower.append(lower)
+                out.append(restIsLower ? lower : String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self))
             }
             var i = 0
             while i < p.count {
@@ -224,6 +230,7 @@ enum TextGenerator {
         var keys = keywords(promptKey)
         if keys.isEmpty { keys = ["this topic"] }
         var sentences: [String] = []
+        sentences.reserveCapacity(8)
         sentences.append(fill(g.pick(compiledOpeners), key: keys[0], &g))
         let bodyCount = 2 + g.below(4)
         for j in 0..<bodyCount {

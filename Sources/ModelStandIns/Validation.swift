@@ -84,6 +84,7 @@ struct SchemaErrors {
 }
 
 /// JSON pointer as the validator prints it: "#", "#/messages/0/content".
+/// Check functions take their pointer as an autoclosure: its text is built only when an error names it.
 struct Pointer {
     let text: String
     static let root = Pointer(text: "#")
@@ -119,77 +120,77 @@ enum Check {
     }
 
     /// "required key [k] not found" for each missing key, in `required` order.
-    static func required(_ keys: [String], in obj: JSONObject, at p: Pointer, _ errors: inout SchemaErrors) {
-        for k in keys where obj[k] == nil { errors.add(p.text, "required key [\(k)] not found") }
+    static func required(_ keys: [String], in obj: JSONObject, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) {
+        for k in keys where obj[k] == nil { errors.add(p().text, "required key [\(k)] not found") }
     }
 
     /// "extraneous key [k] is not permitted" for each key outside `allowed`, in body order.
     /// (`allowed` is a short list: a linear scan beats hashing with Swift's seeded Hasher.)
-    static func extraneous(allowed: [String], in obj: JSONObject, at p: Pointer, _ errors: inout SchemaErrors) {
-        for k in obj.keys where !allowed.contains(k) { errors.add(p.text, "extraneous key [\(k)] is not permitted") }
+    static func extraneous(allowed: [String], in obj: JSONObject, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) {
+        for m in obj.members where !allowed.contains(m.key) { errors.add(p().text, "extraneous key [\(m.key)] is not permitted") }
     }
 
     @discardableResult
-    static func string(_ v: JSONValue, at p: Pointer, _ errors: inout SchemaErrors) -> String? {
+    static func string(_ v: JSONValue, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> String? {
         if case .string(let s) = v { return s }
-        errors.add(p.text, "expected type: String, found: \(typeName(v))")
+        errors.add(p().text, "expected type: String, found: \(typeName(v))")
         return nil
     }
 
     @discardableResult
-    static func boolean(_ v: JSONValue, at p: Pointer, _ errors: inout SchemaErrors) -> Bool? {
+    static func boolean(_ v: JSONValue, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> Bool? {
         if case .bool(let b) = v { return b }
-        errors.add(p.text, "expected type: Boolean, found: \(typeName(v))")
+        errors.add(p().text, "expected type: Boolean, found: \(typeName(v))")
         return nil
     }
 
-    static func object(_ v: JSONValue, at p: Pointer, _ errors: inout SchemaErrors) -> JSONObject? {
+    static func object(_ v: JSONValue, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> JSONObject? {
         if case .object(let o) = v { return o }
-        errors.add(p.text, "expected type: JSONObject, found: \(typeName(v))")
+        errors.add(p().text, "expected type: JSONObject, found: \(typeName(v))")
         return nil
     }
 
-    static func array(_ v: JSONValue, at p: Pointer, _ errors: inout SchemaErrors) -> [JSONValue]? {
+    static func array(_ v: JSONValue, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> [JSONValue]? {
         if case .array(let a) = v { return a }
-        errors.add(p.text, "expected type: JSONArray, found: \(typeName(v))")
+        errors.add(p().text, "expected type: JSONArray, found: \(typeName(v))")
         return nil
     }
 
     /// Integer within optional bounds. Returns the value only when every check passed.
-    static func integer(_ v: JSONValue, min lo: Int? = nil, max hi: Int? = nil, at p: Pointer, _ errors: inout SchemaErrors) -> Int? {
+    static func integer(_ v: JSONValue, min lo: Int? = nil, max hi: Int? = nil, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> Int? {
         guard case .integer(let i) = v else {
-            errors.add(p.text, "expected type: Integer, found: \(typeName(v))")
+            errors.add(p().text, "expected type: Integer, found: \(typeName(v))")
             return nil
         }
-        if let lo, i < lo { errors.add(p.text, "\(i) is not greater or equal to \(lo)"); return nil }
-        if let hi, i > hi { errors.add(p.text, "\(i) is not less or equal to \(hi)"); return nil }
+        if let lo, i < lo { errors.add(p().text, "\(i) is not greater or equal to \(lo)"); return nil }
+        if let hi, i > hi { errors.add(p().text, "\(i) is not less or equal to \(hi)"); return nil }
         return i
     }
 
     /// Number (integer or decimal) within optional bounds.
-    static func number(_ v: JSONValue, min lo: Double? = nil, max hi: Double? = nil, at p: Pointer, _ errors: inout SchemaErrors) -> Double? {
+    static func number(_ v: JSONValue, min lo: Double? = nil, max hi: Double? = nil, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> Double? {
         guard let d = v.doubleValue else {
-            errors.add(p.text, "expected type: Number, found: \(typeName(v))")
+            errors.add(p().text, "expected type: Number, found: \(typeName(v))")
             return nil
         }
-        if let lo, d < lo { errors.add(p.text, "\(render(v)) is not greater or equal to \(bound(lo))"); return nil }
-        if let hi, d > hi { errors.add(p.text, "\(render(v)) is not less or equal to \(bound(hi))"); return nil }
+        if let lo, d < lo { errors.add(p().text, "\(render(v)) is not greater or equal to \(bound(lo))"); return nil }
+        if let hi, d > hi { errors.add(p().text, "\(render(v)) is not less or equal to \(bound(hi))"); return nil }
         return d
     }
 
     static func bound(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : JSONValue.format(d) }
 
     /// Array of strings (e.g. stop sequences) with an optional item limit.
-    static func stringArray(_ v: JSONValue, maxItems: Int? = nil, at p: Pointer, _ errors: inout SchemaErrors) -> [String]? {
-        guard let items = array(v, at: p, &errors) else { return nil }
+    static func stringArray(_ v: JSONValue, maxItems: Int? = nil, at p: @autoclosure () -> Pointer, _ errors: inout SchemaErrors) -> [String]? {
+        guard let items = array(v, at: p(), &errors) else { return nil }
         if let maxItems, items.count > maxItems {
-            errors.add(p.text, "expected maximum item count: \(maxItems), found: \(items.count)")
+            errors.add(p().text, "expected maximum item count: \(maxItems), found: \(items.count)")
             return nil
         }
         var out: [String] = []
         var ok = true
         for (i, item) in items.enumerated() {
-            if let s = string(item, at: p.appending(i), &errors) { out.append(s) } else { ok = false }
+            if let s = string(item, at: p().appending(i), &errors) { out.append(s) } else { ok = false }
         }
         return ok ? out : nil
     }
