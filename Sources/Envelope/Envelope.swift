@@ -116,8 +116,10 @@ public struct Envelope: Sendable {
 
     /// Sorted pairs; no sorting work for the common zero or one entry.
     static func ordered(_ d: [String: String]) -> [(key: String, value: String)] {
-        if d.count <= 1 { return d.map { ($0.key, $0.value) } }
-        return Array(d.sorted(by: { $0.key < $1.key }).prefix(EnvelopeLimits.maxStamps))
+        var pairs = d.map { (key: $0.key, value: $0.value) }   // the one allocation
+        if pairs.count > 1 { pairs.sort { $0.key < $1.key } }
+        if pairs.count > EnvelopeLimits.maxStamps { pairs.removeLast(pairs.count - EnvelopeLimits.maxStamps) }
+        return pairs
     }
 
     func writeRoutingHeader(_ w: inout ByteWriter) {

@@ -131,6 +131,16 @@ public final class ClientRole: NodeRole {
     /// Header values that are the same on every call of this node.
     private let fixed: (runtimeHost: String, controlHost: String, userAgent: String)
 
+    /// `/model/{modelId}/invoke` per model id (the same few on every call; bounded).
+    private var invokePaths: [String: String] = [:]
+    private func invokePath(_ modelId: String) -> String {
+        if let p = invokePaths[modelId] { return p }
+        let p = "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
+        if invokePaths.count >= 1024 { invokePaths.removeAll() }
+        invokePaths[modelId] = p
+        return p
+    }
+
     private func pumpBench(node: Node) {
         while let b = bench, b.sent < b.total, b.sent - b.done < b.window {
             b.sent += 1
@@ -146,8 +156,9 @@ public final class ClientRole: NodeRole {
     func send(modelId: String, body: [UInt8], headers: [String: String], path: String?, method: String = "POST", deadlineMs: UInt64,
               options: [String: String], origin: Origin, node: Node) -> String? {
         let requestId = requestIds.next()
-        let target = path ?? "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
+        let target = path ?? invokePath(modelId)
         var http = HTTPRequest(method: method, path: target, body: body)
+        http.headers.reserveCapacity(headers.count + 8)   // the four below and the signature's
         // Runtime paths go to bedrock-runtime, everything else to the control plane (both sign as "bedrock").
         let runtime = ClientRole.runtimePrefixes.contains { target.utf8.starts(with: $0.utf8) }
         http.headers.append(HTTPHeader("Host", runtime ? fixed.runtimeHost : fixed.controlHost))

@@ -74,10 +74,10 @@ public final class ClientAuthorization {
     }
 
     public func sign(_ request: inout HTTPRequest, options: [String: String]) {
-        pendingClaims = [:]
+        pendingClaims = Dictionary(minimumCapacity: 4)   // action, resource, accessKeyId: one allocation
         // SigV4 signs path and query separately; send them that way.
         (request.path, request.query) = request.pathAndQuery
-        if let (action, resource) = ClientAuthorization.classify(request, region: region) {
+        if let (action, resource) = classified(request) {
             pendingClaims["action"] = action
             pendingClaims["resource"] = resource
         }
@@ -102,6 +102,18 @@ public final class ClientAuthorization {
         if let drop = options["sigv4-drop-header"] {
             request.headers.removeAll { $0.name.equalsIgnoringASCIICase(drop) }
         }
+    }
+
+    /// `classify` per method and path (a client calls the same few operations over and over; bounded).
+    private struct Route: Hashable { let method: String, path: String }
+    private var classifications: [Route: (action: String, resource: String)?] = [:]
+    private func classified(_ request: HTTPRequest) -> (action: String, resource: String)? {
+        let route = Route(method: request.method, path: request.path)
+        if let known = classifications[route] { return known }
+        let c = ClientAuthorization.classify(request, region: region)
+        if classifications.count >= 1024 { classifications.removeAll() }
+        classifications[route] = .some(c)
+        return c
     }
 
     public func claims(options: [String: String]) -> [String: String] {
@@ -165,8 +177,19 @@ public final class EndpointPolicyCheck {
         role.policyCheck = { envelope, node in self.check(envelope, node: node) }
     }
 
+    private lazy var details = [("gate", "vpce-policy"), ("policy", policy.source)]
+    /// The allow reasons, per principal, action and resource (the same text on every call of a client; bounded).
+    private struct Allowed: Hashable { let principalArn: String, action: String, resource: String }
+    private var allowReasons: [Allowed: String] = [:]
+    private func allowReason(_ key: Allowed, _ make: () -> String) -> String {
+        if let r = allowReasons[key] { return r }
+        let r = make()
+        if allowReasons.count >= 4096 { allowReasons.removeAll() }
+        allowReasons[key] = r
+        return r
+    }
+
     public func check(_ envelope: Envelope, node: Node) -> EndpointRole.PolicyOutcome {
-        let details = [("gate", "vpce-policy"), ("policy", policy.source)]
         guard let key = envelope.claims["accessKeyId"], let p = directory.byAccessKey[key],
               let action = envelope.claims["action"], let resource = envelope.claims["resource"] else {
             return .forward(reason: "defer: no known principal, action and resource in the claims; the front end authenticates the request and evaluates this endpoint policy",
@@ -174,17 +197,20 @@ public final class EndpointPolicyCheck {
         }
         // AWS's default endpoint policy allows every principal every action on every resource: no need to build a
         // request context to know that (this check is on every request's path).
+        let allowed = Allowed(principalArn: p.config.arn, action: action, resource: resource)
         if policy.source == IAMDirectory.defaultEndpointPolicy.source {
-            return .forward(reason: "allow: the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)",
-                            details: details)
+            return .forward(reason: allowReason(allowed) {
+                "allow: the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)"
+            }, details: details)
         }
         let context = p.requestContext(region: region, claims: envelope.claims, sourceVpce: endpointId, sourceVpc: vpcId)
         let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         let result = PolicyEvaluator.evaluate(EvaluationInput(request: request, identityPolicies: [allowAll],
                                                               endpointPolicies: [document]))
         if result.isAllowed {
-            return .forward(reason: "allow: VPC endpoint policy \(policy.source) allows \(p.config.arn) \(action) on \(resource)",
-                            details: details)
+            return .forward(reason: allowReason(allowed) {
+                "allow: VPC endpoint policy \(policy.source) allows \(p.config.arn) \(action) on \(resource)"
+            }, details: details)
         }
         let deciding = AccessDeniedMessage.decidingStatements(result)
         return .deny(.accessDenied(AccessDeniedMessage.render(principalArn: p.config.arn, action: action, resource: resource, result: result)),

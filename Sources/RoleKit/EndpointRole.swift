@@ -18,6 +18,9 @@ public final class EndpointRole: NodeRole {
         case deny(BedrockError, reason: String, details: [(String, String)])
     }
 
+    /// The fixed part of every forwarding record's reason.
+    private lazy var stampNote = "stamped \(endpointId) / \(vpcId); body is sealed end to end ("
+
     /// Hook for the endpoint policy (authorization issue).
     public var policyCheck: ((Envelope, Node) -> PolicyOutcome)?
 
@@ -84,13 +87,15 @@ public final class EndpointRole: NodeRole {
             }
         }
         var forward = envelope
+        forward.stamps.reserveCapacity(forward.stamps.count + 3)
         forward.stamps["vpceId"] = endpointId
         forward.stamps["vpcId"] = vpcId
         forward.stamps["vpceAccount"] = node.me.accountId
         // The policy decision and the forwarding happen at the same instant: one record says both.
-        if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward",
-                      reason: policyNote + "stamped \(endpointId) / \(vpcId); body is sealed end to end (\(envelope.body.count) bytes, unreadable here)",
-                      details: policyDetails) {
+        var reason = ""
+        reason.reserveCapacity(policyNote.utf8.count + stampNote.utf8.count + 32)
+        reason += policyNote; reason += stampNote; reason += String(envelope.body.count); reason += " bytes, unreadable here)"
+        if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward", reason: reason, details: policyDetails) {
             answer(envelope, to: peer, error: .serviceUnavailable, node: node)
         }
     }

@@ -16,8 +16,21 @@ public enum SigV4Date {
         let days = floorDiv(epochSeconds, 86_400)
         let secondsOfDay = epochSeconds - days * 86_400
         let (y, m, d) = civil(fromDays: days)
-        return pad(y, 4) + pad(m, 2) + pad(d, 2) + "T" + pad(secondsOfDay / 3600, 2)
-            + pad(secondsOfDay / 60 % 60, 2) + pad(secondsOfDay % 60, 2) + "Z"
+        guard (0...9999).contains(y) else {
+            return pad(y, 4) + pad(m, 2) + pad(d, 2) + "T" + pad(secondsOfDay / 3600, 2)
+                + pad(secondsOfDay / 60 % 60, 2) + pad(secondsOfDay % 60, 2) + "Z"
+        }
+        // Every request is signed at some time: sixteen digits and letters written at once.
+        return String(unsafeUninitializedCapacity: 16) { out in
+            func put(_ v: Int64, _ width: Int, at i: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) { out[i + k] = 0x30 + UInt8(v % 10); v /= 10 }
+            }
+            put(y, 4, at: 0); put(m, 2, at: 4); put(d, 2, at: 6); out[8] = UInt8(ascii: "T")
+            put(secondsOfDay / 3600, 2, at: 9); put(secondsOfDay / 60 % 60, 2, at: 11); put(secondsOfDay % 60, 2, at: 13)
+            out[15] = UInt8(ascii: "Z")
+            return 16
+        }
     }
 
     /// Parses `YYYYMMDDTHHMMSSZ`; nil unless it is exactly that shape with valid field ranges.

@@ -76,6 +76,7 @@ public enum SigV4Signer {
     public static func signWithDetails(_ request: SigV4Request, credentials: SigV4Credentials, region: String, service: String,
                                        amzDate: String, options: Options = Options()) -> SigV4SigningResult {
         var signed = request
+        signed.headers.reserveCapacity(request.headers.count + 4)   // the date, token, hash and Authorization headers
         signed.removeHeader("Authorization")
         signed.setHeader("X-Amz-Date", amzDate)
         if let token = credentials.sessionToken {
@@ -100,8 +101,13 @@ public enum SigV4Signer {
         names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var signedHeaderNames: [String] = []
         signedHeaderNames.reserveCapacity(names.count)
-        for name in names where signedHeaderNames.last != name { signedHeaderNames.append(name) }
-        let signedHeaders = signedHeaderNames.joined(separator: ";")
+        var signedHeaders = ""
+        signedHeaders.reserveCapacity(names.reduce(names.count) { $0 + $1.utf8.count })
+        for name in names where signedHeaderNames.last != name {
+            if !signedHeaderNames.isEmpty { signedHeaders += ";" }
+            signedHeaders += name
+            signedHeaderNames.append(name)
+        }
         let canonicalBytes = SigV4Canonical.canonicalRequestBytes(
             method: signed.method, path: signed.path, style: options.pathStyle, query: signed.query, headers: signed.headers,
             signedHeaderNames: signedHeaderNames, signedHeaders: signedHeaders, payloadHash: payloadHash)
@@ -112,8 +118,11 @@ public enum SigV4Signer {
         let key = keyCache.signingKey(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,
                                       date: scopeDate, region: region, service: service)
         let signature = String(decoding: SigV4Canonical.signatureBytes(signingKey: key, stringToSign: stringToSignBytes), as: UTF8.self)
-        let authorization = "\(SigV4Canonical.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
-            + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        var authorization = ""
+        authorization.reserveCapacity(64 + credentials.accessKeyId.utf8.count + scope.utf8.count + signedHeaders.utf8.count + signature.utf8.count)
+        authorization += SigV4Canonical.algorithm; authorization += " Credential="; authorization += credentials.accessKeyId
+        authorization += "/"; authorization += scope; authorization += ", SignedHeaders="; authorization += signedHeaders
+        authorization += ", Signature="; authorization += signature
         signed.headers.append(SigV4Header("Authorization", authorization))
         if let token = credentials.sessionToken, !options.signSessionToken {
             signed.headers.append(SigV4Header("X-Amz-Security-Token", token))
