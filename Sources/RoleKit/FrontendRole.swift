@@ -204,8 +204,7 @@ public final class FrontendRole: NodeRole {
                 call.operationName = r.operation.rawValue
                 call.modelId = r.modelId
                 call.iamAction = r.operation.iamAction
-                call.resourceArn = Catalog.lookup(r.modelId, region: region).map { "arn:aws:bedrock:\(region)::foundation-model/\($0.modelId)" }
-                    ?? (r.modelId.hasPrefix("arn:") ? r.modelId : "arn:aws:bedrock:\(region)::foundation-model/\(r.modelId)")
+                call.resourceArn = resourceArn(of: r.modelId)
             case .failure(let err):
                 respondError(err, call: call, inbound: envelope, sessionId: opened.sessionId, endpointPeer: peer, node: node, reason: "routing")
                 return
@@ -337,6 +336,31 @@ public final class FrontendRole: NodeRole {
     }
 
     /// Sends the call to the next live host serving its model, or answers with the reason none can take it.
+    /// The foundation-model ARN a runtime call on `modelId` is authorized against, per model id (bounded).
+    private var resourceArns: [String: String] = [:]
+    private func resourceArn(of modelId: String) -> String {
+        if let arn = resourceArns[modelId] { return arn }
+        let arn = Catalog.lookup(modelId, region: region).map { "arn:aws:bedrock:\(region)::foundation-model/\($0.modelId)" }
+            ?? (modelId.hasPrefix("arn:") ? modelId : "arn:aws:bedrock:\(region)::foundation-model/\(modelId)")
+        if resourceArns.count >= 4096 { resourceArns.removeAll() }
+        resourceArns[modelId] = arn
+        return arn
+    }
+
+    /// The model host's path per model and action, and a routing record's reason and details per route: the same
+    /// few on every call (bounded).
+    private var hostPaths: [String: String] = [:]
+    private func hostPath(_ encodedModelId: String, _ action: String) -> String {
+        let key = action == "invoke" ? encodedModelId : encodedModelId + "/" + action
+        if let p = hostPaths[key] { return p }
+        let p = "/model/\(encodedModelId)/\(action)"
+        if hostPaths.count >= 4096 { hostPaths.removeAll() }
+        hostPaths[key] = p
+        return p
+    }
+    private struct RouteNote: Hashable { let modelId: String, host: String, attempt: Int, live: Int }
+    private var routeNotes: [RouteNote: (String, [(String, String)])] = [:]
+
     private func dispatch(requestId: String, hosts: [String], excluding: Set<String>, node: Node) {
         guard let p = pending[requestId] else { return }
         let live = hosts.filter { node.isUp($0) && !excluding.contains($0) }
@@ -354,12 +378,14 @@ public final class FrontendRole: NodeRole {
             if encodedModelIds.count < 4096 { encodedModelIds[modelId] = e }
             return e
         }()
-        var forward = HTTPRequest(method: "POST", path: "/model/\(encoded)/\(p.forwardAction)", headers: [], body: p.forwardBody)
+        var headers: [HTTPHeader] = []
+        headers.reserveCapacity(3)
         let converse = p.call.runtimeOperation == .converse || p.call.runtimeOperation == .converseStream
-        if let ct = converse ? "application/json" : p.call.request.header("Content-Type") { forward.setHeader("Content-Type", ct) }
+        if let ct = converse ? "application/json" : p.call.request.header("Content-Type") { headers.append(HTTPHeader("Content-Type", ct)) }
         // A dedicated (provisioned) host checks the owner again.
-        if p.call.attributes["routeHost"] != nil { forward.setHeader("x-sim-caller-account", p.call.callerAccount) }
-        if let accept = p.forwardAccept { forward.setHeader("Accept", accept) }
+        if p.call.attributes["routeHost"] != nil { headers.append(HTTPHeader("x-sim-caller-account", p.call.callerAccount)) }
+        if let accept = p.forwardAccept { headers.append(HTTPHeader("Accept", accept)) }
+        let forward = HTTPRequest(method: "POST", path: hostPath(encoded, p.forwardAction), headers: headers, body: p.forwardBody)
         let hostAccount = node.peerAccount(host)
         let messageId = node.ids.next()
         let e = Envelope(
@@ -373,8 +399,14 @@ public final class FrontendRole: NodeRole {
         p.modelMessageId = messageId
         pending[requestId] = p
         byModelMessage[messageId] = requestId
-        if !node.send(e, to: host, link: .upstream(host), decision: "route",
-                      reason: "attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))", details: [("modelId", modelId)]) {
+        let route = RouteNote(modelId: modelId, host: host, attempt: p.attempts, live: live.count)
+        let (reason, details) = routeNotes[route] ?? {
+            let note = ("attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))", [("modelId", modelId)])
+            if routeNotes.count >= 4096 { routeNotes.removeAll() }
+            routeNotes[route] = note
+            return note
+        }()
+        if !node.send(e, to: host, link: .upstream(host), decision: "route", reason: reason, details: details) {
             dispatch(requestId: requestId, hosts: hosts, excluding: excluding.union([host]), node: node)
         }
     }
@@ -676,6 +708,8 @@ public final class FrontendRole: NodeRole {
                    error: error, reason: reason)
     }
 
+    private static let okDetails = [("httpStatus", "200")]
+
     private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String,
                             node: Node, error: BedrockError?, reason: String) {
         var e = inbound.reply(.invokeResponse, messageId: node.ids.next(), from: node.address)
@@ -685,7 +719,7 @@ public final class FrontendRole: NodeRole {
             node.log("cannot seal response for \(call.requestId): \(error)")
             return
         }
-        var details = [("httpStatus", String(response.status))]
+        var details = response.status == 200 ? FrontendRole.okDetails : [("httpStatus", String(response.status))]
         if let error { details.append(("errorType", error.errorType)) }
         node.send(e, to: endpointPeer, link: .service, decision: error == nil ? "respond" : "error", reason: reason, details: details)
         recordAudit(call: call, error: error, node: node)
