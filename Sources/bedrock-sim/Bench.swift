@@ -20,8 +20,38 @@ struct Bench: ParsableCommand {
     @Option(help: "Trace level of the benchmark run: full (every hop journaled, the default) or off.") var trace = "full"
     @Option(help: "Path of the C reference bench source to compile and run too (skipped if missing).")
     var reference = "../shared/bench/zmq-chain-bench.c"
+    @Option(help: "Rounds per phase: the simulator and the baseline take turns, so a machine whose speed drifts (shared, virtualised) slows both alike.")
+    var rounds = 3
 
     struct Figures { var rps: Double; var p50: Double; var p90: Double; var p99: Double; var errors: Int }
+
+    /// The simulator's answers over one or more rounds of a phase: every latency, the time the rounds took, errors.
+    struct SimSamples {
+        var latenciesNs: [UInt64] = []
+        var elapsedNs: Double = 0
+        var errors = 0
+        mutating func add(_ other: SimSamples) {
+            latenciesNs += other.latenciesNs; elapsedNs += other.elapsedNs; errors += other.errors
+        }
+        var figures: Figures {
+            var h = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+            for l in latenciesNs { _ = h.record(max(1, l / 1000)) }
+            return Figures(rps: Double(latenciesNs.count + errors) / (max(elapsedNs, 1) / 1e9), p50: Double(h.valueAtPercentile(50)),
+                           p90: Double(h.valueAtPercentile(90)), p99: Double(h.valueAtPercentile(99)), errors: errors)
+        }
+    }
+
+    /// The baseline over the rounds of a phase: throughput over the total time; p50 and p99 are the median of the
+    /// rounds' (each round reports its own percentiles, not its latencies).
+    static func combine(_ runs: [(count: Int, figures: Figures)]) -> Figures {
+        let seconds = runs.reduce(0.0) { $0 + Double($1.count) / max($1.figures.rps, 1e-9) }
+        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        return Figures(rps: Double(runs.reduce(0) { $0 + $1.count }) / max(seconds, 1e-9), p50: median(runs.map(\.figures.p50)),
+                       p90: .nan, p99: median(runs.map(\.figures.p99)), errors: runs.reduce(0) { $0 + $1.figures.errors })
+    }
+
+    /// Requests of round `r` of `rounds` (the remainder goes to the first rounds).
+    static func share(_ total: Int, round r: Int, of rounds: Int) -> Int { total / rounds + (r < total % rounds ? 1 : 0) }
 
     static func prompt1KiB() -> String {
         let words = ["private", "link", "endpoint", "escrow", "account", "guardrail", "model", "request", "token", "policy"]
@@ -31,20 +61,16 @@ struct Bench: ParsableCommand {
         return String(s.prefix(1000))
     }
 
-    func runSim(_ client: OperatorClient, node: String, count: Int, window: Int) throws -> Figures {
+    func runSim(_ client: OperatorClient, node: String, count: Int, window: Int) throws -> SimSamples {
         let body = #"{"inputText":"\#(Bench.prompt1KiB())","textGenerationConfig":{"maxTokenCount":64}}"#
         let reply = try client.request(node, json: ["command": "bench", "count": count, "window": window, "modelId": model, "body": body],
                                        timeoutMs: 600_000)
         if let e = reply["error"] as? String { throw CLIError("bench: \(e)") }
-        let lat = (reply["latenciesNs"] as? [NSNumber] ?? []).map { $0.uint64Value }
-        let elapsed = (reply["elapsedNs"] as? NSNumber)?.doubleValue ?? 1
         let errorTypes = reply["errors"] as? [String: NSNumber] ?? [:]
         let errors = errorTypes.values.reduce(0) { $0 + $1.intValue }
         if errors > 0 { print("  (window \(window): errors \(errorTypes.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")))") }
-        var h = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        for l in lat { _ = h.record(max(1, l / 1000)) }
-        return Figures(rps: Double(lat.count + errors) / (elapsed / 1e9), p50: Double(h.valueAtPercentile(50)),
-                       p90: Double(h.valueAtPercentile(90)), p99: Double(h.valueAtPercentile(99)), errors: errors)
+        return SimSamples(latenciesNs: (reply["latenciesNs"] as? [NSNumber] ?? []).map { $0.uint64Value },
+                          elapsedNs: (reply["elapsedNs"] as? NSNumber)?.doubleValue ?? 1, errors: errors)
     }
 
     static func parseBaseline(_ line: String) -> Figures? {
@@ -118,38 +144,57 @@ struct Bench: ParsableCommand {
                 throw CLIError("the topology has no bedrock-client")
             }
             _ = try runSim(client, node: node, count: 500, window: 8)   // warm-up
-            let serial = try runSim(client, node: node, count: requestsSerial, window: 1)
-            let before = Bench.pingAll(client, launch.manifest)
-            let parallel = try runSim(client, node: node, count: requestsParallel, window: 64)
-            let after = Bench.pingAll(client, launch.manifest)
-            var rss: [String: Double] = [:]
-            var cpuByRole: [String: Double] = [:]   // CPU µs per request at 64 in flight, all nodes of the role
-            for (name, o) in after {
-                guard let role = launch.manifest.node(named: name)?.role else { continue }
-                if let bytes = (o["residentBytes"] as? NSNumber)?.doubleValue { rss[role] = max(rss[role] ?? 0, bytes / 1_048_576) }
-                if let a = (o["cpuMicros"] as? NSNumber)?.doubleValue, let b = (before[name]?["cpuMicros"] as? NSNumber)?.doubleValue {
-                    cpuByRole[role, default: 0] += (a - b) / Double(max(1, requestsParallel))
-                }
-            }
-            _ = try? Launcher.down(run)
-
             // Below the ephemeral range (32768+), so no outgoing connection of another process holds the port.
             let port = 20_000 + Int(getpid() % 12_000)
-            guard let b1 = baseline(window: 1, count: requestsSerial, port: port) else {
-                throw CLIError("the baseline (zmq-chain-baseline) did not run")
+            let rounds = max(1, self.rounds)
+            // Each phase in rounds, the simulator's and the baseline's taking turns. The simulator's nodes stay up
+            // (idle, they wake once a second) while the baseline runs.
+            var simSerial = SimSamples()
+            var baseSerialRuns: [(count: Int, figures: Figures)] = []
+            for r in 0..<rounds {
+                let n = Bench.share(requestsSerial, round: r, of: rounds)
+                simSerial.add(try runSim(client, node: node, count: n, window: 1))
+                guard let b = baseline(window: 1, count: n, port: port + 10 * r) else { throw CLIError("the baseline (zmq-chain-baseline) did not run") }
+                baseSerialRuns.append((n, b))
             }
-            let cpuBefore = Bench.childrenCPUMicros()
-            guard let b64 = baseline(window: 64, count: requestsParallel, port: port + 10) else {
-                throw CLIError("the baseline (zmq-chain-baseline) did not run")
+            var simParallel = SimSamples()
+            var baseParallelRuns: [(count: Int, figures: Figures)] = []
+            var roundRatios: [Double] = []
+            var rss: [String: Double] = [:]
+            var cpuByRole: [String: Double] = [:]   // CPU µs per request at 64 in flight, all nodes of the role
+            var baselineCPU = 0.0
+            for r in 0..<rounds {
+                let n = Bench.share(requestsParallel, round: r, of: rounds)
+                let before = Bench.pingAll(client, launch.manifest)
+                let round = try runSim(client, node: node, count: n, window: 64)
+                let after = Bench.pingAll(client, launch.manifest)
+                simParallel.add(round)
+                for (name, o) in after {
+                    guard let role = launch.manifest.node(named: name)?.role else { continue }
+                    if let bytes = (o["residentBytes"] as? NSNumber)?.doubleValue { rss[role] = max(rss[role] ?? 0, bytes / 1_048_576) }
+                    if let a = (o["cpuMicros"] as? NSNumber)?.doubleValue, let b = (before[name]?["cpuMicros"] as? NSNumber)?.doubleValue {
+                        cpuByRole[role, default: 0] += (a - b) / Double(max(1, requestsParallel))
+                    }
+                }
+                let cpuBefore = Bench.childrenCPUMicros()
+                guard let b = baseline(window: 64, count: n, port: port + 10 * (rounds + r)) else {
+                    throw CLIError("the baseline (zmq-chain-baseline) did not run")
+                }
+                baselineCPU += (Bench.childrenCPUMicros() - cpuBefore) / Double(max(1, requestsParallel))
+                baseParallelRuns.append((n, b))
+                roundRatios.append(round.figures.rps / b.rps)
             }
-            let baselineCPU = (Bench.childrenCPUMicros() - cpuBefore) / Double(max(1, requestsParallel))
+            _ = try? Launcher.down(run)
+            let serial = simSerial.figures, parallel = simParallel.figures
+            let b1 = Bench.combine(baseSerialRuns), b64 = Bench.combine(baseParallelRuns)
+
             var reference: (Figures, Figures)?
             if FileManager.default.fileExists(atPath: self.reference) {
                 let exe = NSTemporaryDirectory() + "zmq-chain-bench-\(getpid())"
                 let cc = Bench.runProcess("/bin/sh", ["-c", "cc -O2 -o \(exe) \(self.reference) $(pkg-config --cflags --libs libzmq) && echo ok"])
                 if cc.hasSuffix("ok"),
-                   let r1 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "1", String(requestsSerial), "tcp", String(port + 20)])),
-                   let r64 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "64", String(requestsParallel), "tcp", String(port + 30)])) {
+                   let r1 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "1", String(requestsSerial), "tcp", String(port + 20 * rounds)])),
+                   let r64 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "64", String(requestsParallel), "tcp", String(port + 20 * rounds + 10)])) {
                     reference = (r1, r64)
                 }
                 try? FileManager.default.removeItem(atPath: exe)
@@ -178,6 +223,8 @@ struct Bench: ParsableCommand {
             }
             print(String(format: "cpu per request at 64 in flight: simulator %.0f µs (all nodes, I/O threads included), baseline %.0f µs (ratio %.1fx)",
                          simCPU, baselineCPU, baselineCPU > 0 ? simCPU / baselineCPU : .nan))
+            print("rounds: \(rounds) per phase, simulator and baseline taking turns; throughput ratio by round at 64 in flight: "
+                  + roundRatios.map { String(format: "%.3f", $0) }.joined(separator: " "))
             print(String(format: "throughput at 64 in flight: %.0f%% of baseline (target >= 40%%); p50 at 1 in flight: %.2fx baseline (target <= 2x)",
                          100 * parallel.rps / b64.rps, serial.p50 / b1.p50))
             print(String(format: "throughput_ratio=%.3f latency_p50_ratio=%.3f", parallel.rps / b64.rps, serial.p50 / b1.p50))

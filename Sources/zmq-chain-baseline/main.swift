@@ -7,6 +7,12 @@
 import Foundation
 import ZMQ
 
+// Signals start unblocked, before any thread exists: the mask is inherited, and a process started from a thread that
+// blocks SIGTERM (a test runner's, a dispatch worker's) would otherwise never let `terminate()` end its children.
+var unblocked = sigset_t()
+sigemptyset(&unblocked)
+pthread_sigmask(SIG_SETMASK, &unblocked, nil)
+
 func fail(_ s: String) -> Never { FileHandle.standardError.write(Data((s + "\n").utf8)); exit(2) }
 func nowUs() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) * 1e6 + Double(ts.tv_nsec) / 1e3 }
 

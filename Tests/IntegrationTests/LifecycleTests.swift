@@ -100,5 +100,36 @@ struct LifecycleTests {
         if let sup = RunStatus.load(runDirectory: b.runDir)?.supervisorPid { kill(sup, SIGKILL) }
         #expect(waitUntil(timeoutSeconds: 10) { pidsB.allSatisfy { !ProcessProbe.isAlive($0) } }, "orphans left after kill -9 of the supervisor")
     }
+
+    /// `bedrock-sim bench` end to end, small: its own run of the default topology, each phase in rounds that take
+    /// turns with the baseline, every request answered, the figures and the final ratio line, nothing left running.
+    @Test(.timeLimit(.minutes(3)))
+    func theBenchmarkAlternatesRoundsWithTheBaselineAndPrintsTheRatios() throws {
+        let runDir = NSTemporaryDirectory() + "bedrock-sim-test-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            _ = runCommand(Paths.sim, ["down", "--run-dir", runDir], timeoutSeconds: 20)
+            try? FileManager.default.removeItem(atPath: runDir)
+        }
+        let r = runCommand(Paths.sim, ["bench", "--requests-serial", "20", "--requests-parallel", "300", "--rounds", "2",
+                                       "--reference", "/nonexistent", "--run-dir", runDir], timeoutSeconds: 150)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(!r.stdout.contains("errors "), "every benchmark request was answered: \(r.stdout)")
+        let rounds = try #require(lines.first { $0.hasPrefix("rounds: 2 per phase") }, "\(r.stdout)")
+        let ratios = rounds.split(separator: ":").last?.split(separator: " ").compactMap { Double($0) } ?? []
+        #expect(ratios.count == 2 && ratios.allSatisfy { $0 > 0 }, "\(rounds)")
+        for row in ["simulator, 1 in flight", "baseline zmq-chain-baseline, 1 in flight", "simulator, 64 in flight",
+                    "baseline zmq-chain-baseline, 64 in flight"] {
+            #expect(lines.contains { $0.hasPrefix(row) }, "\(row) missing: \(r.stdout)")
+        }
+        let last = try #require(lines.last)
+        let values = last.split(separator: " ").compactMap { $0.split(separator: "=").last.flatMap { Double($0) } }
+        #expect(last.hasPrefix("throughput_ratio=") && last.contains(" latency_p50_ratio=") && values.count == 2
+                && values.allSatisfy { $0 > 0 && $0.isFinite }, "\(last)")
+        // The run was brought down: no node of it answers any more.
+        if let status = RunStatus.load(runDirectory: runDir) {
+            #expect(waitUntil(timeoutSeconds: 10) { status.nodes.allSatisfy { !ProcessProbe.isAlive($0.pid) } }, "nodes left running")
+        }
+    }
 }
 }
