@@ -37,8 +37,17 @@ public struct TraceIdentity: Sendable {
     public let accountKind: String
     /// `,"node":…,"role":…,"account":…,"accountKind":…` as every line of this writer carries it.
     let renderedFields: [UInt8]
+    private let accountBytes: [UInt8]
+    /// Whether a peer account (bytes from a batch) is this writer's own.
+    func isOwnAccount(_ peerAccount: UnsafeBufferPointer<UInt8>) -> Bool {
+        accountBytes.count == peerAccount.count && accountBytes.withUnsafeBufferPointer { mine in
+            for i in 0..<mine.count where mine[i] != peerAccount[i] { return false }
+            return true
+        }
+    }
     public init(node: String, role: String, account: String, accountKind: String) {
         self.node = node; self.role = role; self.account = account; self.accountKind = accountKind
+        accountBytes = Array(account.utf8)
         var f: [UInt8] = []
         for (k, v) in [("node", node), ("role", role), ("account", account), ("accountKind", accountKind)] {
             f.append(contentsOf: Array(",\"\(k)\":".utf8)); JSONLine.appendQuoted(v, to: &f)
@@ -256,10 +265,11 @@ public enum TraceWire {
             var count = 0
             var previous = Previous()
             defer { previous.deallocate() }
+            let keys = Keys.shared
             while r.offset < buf.count {
                 let lineStart = out.count
                 do throws(MalformedBatch) {
-                    try renderRecord(&r, who, out, &cache, &previous)
+                    try renderRecord(&r, who, out, &cache, &previous, keys)
                 } catch {
                     out.count = lineStart
                     throw error
@@ -408,7 +418,7 @@ public enum TraceWire {
 
     static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: LineBuffer,
                              _ cache: inout (second: UInt64, prefix: String),
-                             _ previous: inout Previous) throws(MalformedBatch) {
+                             _ previous: inout Previous, _ keys: Keys) throws(MalformedBatch) {
         // First pass: the record's extent (so one reservation bounds the whole line) and every check. Bytes taken
         // from the previous record are not in this record, so they count towards the bound too.
         let recordStart = r.offset
@@ -449,39 +459,39 @@ public enum TraceWire {
         let bytes = try r.varint("bytes")
         for slot in 0..<repeatableFields { r.readRepeatable(slot, previous) }
         let decision = try r.string("decision"), reason = try r.string("reason")
-        out.put(Keys.ts)
+        out.put(keys.ts)
         appendTimestamp(wall, out, &cache)
-        out.put(Keys.wallMs); out.putDecimal(wall)
-        out.put(Keys.monoNs); out.putDecimal(mono)
+        out.put(keys.wallMs); out.putDecimal(wall)
+        out.put(keys.monoNs); out.putDecimal(mono)
         out.put(who.renderedFields)
-        out.put(Keys.events[e])
-        field(Keys.type, previous.value(0), out)
-        field(Keys.peer, previous.value(1), out)
+        out.put(keys.events[e])
+        field(keys.type, previous.value(0), out)
+        field(keys.peer, previous.value(1), out)
         let peerAccount = previous.value(2)
-        field(Keys.peerAccount, peerAccount, out)
+        field(keys.peerAccount, peerAccount, out)
         if peerAccount.count > 0 {
-            out.put(peerAccount.elementsEqual(who.account.utf8) ? Keys.crossesFalse : Keys.crossesTrue)
+            out.put(who.isOwnAccount(peerAccount) ? keys.crossesFalse : keys.crossesTrue)
         }
-        field(Keys.messageId, previous.value(3), out)
-        field(Keys.requestId, previous.value(4), out)
-        field(Keys.inReplyTo, previous.value(5), out)
-        field(Keys.traceparent, previous.value(6), out)
-        if bytes > 0 { out.put(Keys.bytes); out.putDecimal(bytes) }
+        field(keys.messageId, previous.value(3), out)
+        field(keys.requestId, previous.value(4), out)
+        field(keys.inReplyTo, previous.value(5), out)
+        field(keys.traceparent, previous.value(6), out)
+        if bytes > 0 { out.put(keys.bytes); out.putDecimal(bytes) }
         r.offset += 1
         if layerByte & 0x80 != 0 {
             let code = Int(layerByte & 0x7F)
-            if code > 0 { out.put(Keys.layerLists[code]) }
+            if code > 0 { out.put(keys.layerLists[code]) }
         } else if layerByte > 0 {
-            out.put(Keys.layers)
+            out.put(keys.layers)
             for i in 0..<Int(layerByte) {
                 if i > 0 { out.put(UInt8(ascii: ",")) }
                 out.putQuoted(try r.string("layer"))
             }
             out.put(UInt8(ascii: "]"))
         }
-        field(Keys.decision, decision, out)
-        field(Keys.reason, reason, out)
-        if lamport > 0 { out.put(Keys.lamport); out.putDecimal(lamport) }
+        field(keys.decision, decision, out)
+        field(keys.reason, reason, out)
+        if lamport > 0 { out.put(keys.lamport); out.putDecimal(lamport) }
         r.offset += 1
         for _ in 0..<detailCount {
             out.put(UInt8(ascii: ","))
@@ -513,21 +523,24 @@ public enum TraceWire {
         out.put(UInt8(ascii: "Z")); out.put(UInt8(ascii: "\""))
     }
 
-    enum Keys {
+    /// Keys pre-encoded with their punctuation, held in one value that a render fetches once per batch (each
+    /// static of its own would be a lazy global checked on every access, twenty times per line).
+    struct Keys {
         static func k(_ name: String, comma: Bool = true) -> [UInt8] { Array(((comma ? "," : "") + "\"\(name)\":").utf8) }
-        static let ts = Array("{\"ts\":".utf8)
-        static let wallMs = k("wallMs"), monoNs = k("monoNs"), type = k("type"), peer = k("peer"), peerAccount = k("peerAccount")
-        static let messageId = k("messageId"), requestId = k("requestId"), inReplyTo = k("inReplyTo")
-        static let traceparent = k("traceparent"), bytes = k("bytes"), decision = k("decision"), reason = k("reason")
-        static let lamport = k("lamport")
-        static let layers = Array(",\"layers\":[".utf8)
+        let ts = Array("{\"ts\":".utf8)
+        let wallMs = k("wallMs"), monoNs = k("monoNs"), type = k("type"), peer = k("peer"), peerAccount = k("peerAccount")
+        let messageId = k("messageId"), requestId = k("requestId"), inReplyTo = k("inReplyTo")
+        let traceparent = k("traceparent"), bytes = k("bytes"), decision = k("decision"), reason = k("reason")
+        let lamport = k("lamport")
+        let layers = Array(",\"layers\":[".utf8)
         /// The layer lists of the layer codes, rendered.
-        static let layerLists: [[UInt8]] = TraceWire.layerCodes.map { list in
+        let layerLists: [[UInt8]] = TraceWire.layerCodes.map { list in
             Array((",\"layers\":[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]").utf8)
         }
-        static let crossesTrue = Array(",\"crossesAccountBoundary\":true".utf8)
-        static let crossesFalse = Array(",\"crossesAccountBoundary\":false".utf8)
-        static let events: [[UInt8]] = TraceWire.events.map { Array(",\"event\":\"\($0.rawValue)\"".utf8) }
+        let crossesTrue = Array(",\"crossesAccountBoundary\":true".utf8)
+        let crossesFalse = Array(",\"crossesAccountBoundary\":false".utf8)
+        let events: [[UInt8]] = TraceWire.events.map { Array(",\"event\":\"\($0.rawValue)\"".utf8) }
+        static let shared = Keys()
     }
 }
 
@@ -601,11 +614,20 @@ public final class LineBuffer {
     /// Bytes written so far; setting it lower drops the rest.
     @exclusivity(unchecked) public var count = 0
 
+    /// "00", "01" … "99", for writing numbers two digits at a time (per buffer: a static would be a lazy global
+    /// checked on every access).
+    private let digitPairs: UnsafeMutablePointer<UInt8>
+
     public init(capacity: Int = 64 * 1024) {
         self.capacity = capacity
         base = .allocate(capacity: capacity)
+        digitPairs = .allocate(capacity: 200)
+        for n in 0..<100 {
+            digitPairs[2 * n] = 48 + UInt8(n / 10)
+            digitPairs[2 * n + 1] = 48 + UInt8(n % 10)
+        }
     }
-    deinit { base.deallocate() }
+    deinit { base.deallocate(); digitPairs.deallocate() }
 
     /// Makes room for `n` more bytes.
     public func reserve(_ n: Int) {
@@ -635,15 +657,29 @@ public final class LineBuffer {
     }
     @inline(__always) func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
 
-    func putDecimal(_ v: UInt64) {
+    /// `v` in decimal (after `reserve`: at most 20 bytes).
+    public func putDecimal(_ v: UInt64) {
         precondition(count + 20 <= capacity, "LineBuffer: write past the reserved room")
         if v < 10 { base[count] = 48 + UInt8(v); count += 1; return }
-        var digits = 0
+        var digits = 1
+        var bound: UInt64 = 10
+        while digits < 20 && v >= bound { digits += 1; if digits < 20 { bound &*= 10 } }
         var x = v
-        while x > 0 { digits += 1; x /= 10 }
-        x = v
         var i = count + digits
-        while x > 0 { i -= 1; base[i] = 48 + UInt8(truncatingIfNeeded: x % 10); x /= 10 }
+        // Two digits per division (the numbers here are 13–19 digits: times in ms and ns).
+        while x >= 100 {
+            let pair = Int(x % 100) * 2
+            x /= 100
+            i -= 2
+            base[i] = digitPairs[pair]; base[i + 1] = digitPairs[pair + 1]
+        }
+        if x >= 10 {
+            i -= 2
+            base[i] = digitPairs[Int(x) * 2]; base[i + 1] = digitPairs[Int(x) * 2 + 1]
+        } else {
+            i -= 1
+            base[i] = 48 + UInt8(x)
+        }
         count += digits
     }
 

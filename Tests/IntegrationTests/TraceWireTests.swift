@@ -309,10 +309,17 @@ struct TraceWireTests {
         var values: [UInt64] = [0, 1, 9, 10, 99, 100, 1_795_740_168_815, UInt64.max, UInt64.max - 1]
         var g = SystemRandomNumberGenerator()
         for _ in 0..<1000 { values.append(UInt64.random(in: 0...UInt64.max, using: &g) >> UInt64.random(in: 0...63, using: &g)) }
+        for v in [10, 11, 999, 1000, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000] as [UInt64] { values.append(v) }
+        let line = LineBuffer(capacity: 1)
         for v in values {
             var out: [UInt8] = [7]
             JSONLine.appendDecimal(v, to: &out)
             #expect(out == [7] + Array(String(v).utf8), "\(v)")
+            // The collector's renderer: two digits at a time into reserved room.
+            line.removeAll()
+            line.reserve(20)
+            line.putDecimal(v)
+            #expect(Array(line.bytes) == Array(String(v).utf8), "\(v)")
         }
     }
 }
