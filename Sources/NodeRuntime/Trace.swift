@@ -108,39 +108,75 @@ public enum TraceWire {
         return previous &+ UInt64(bitPattern: d)
     }
 
-    @inline(__always) static func u16(_ v: Int, _ out: inout [UInt8]) {
-        out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
+    /// One record being written through a pointer into room bounded beforehand (`room`), then appended to the
+    /// batch at once: the hot path of every hop, where appending to an Array byte by byte checks capacity and
+    /// uniqueness on every byte.
+    struct RecordWriter {
+        let base: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+        var count = 0
+        @inline(__always) mutating func u8(_ b: UInt8) {
+            precondition(count < capacity, "TraceWire: record larger than its bound")
+            base[count] = b; count += 1
+        }
+        @inline(__always) mutating func u16(_ v: Int) { u8(UInt8(truncatingIfNeeded: v)); u8(UInt8(truncatingIfNeeded: v >> 8)) }
+        mutating func varint(_ v: UInt64) {
+            var v = v
+            while v >= 0x80 { u8(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+            u8(UInt8(v))
+        }
+        mutating func bytes(_ p: UnsafeBufferPointer<UInt8>) {
+            guard let src = p.baseAddress, !p.isEmpty else { return }
+            precondition(count + p.count <= capacity, "TraceWire: record larger than its bound")
+            (base + count).update(from: src, count: p.count)
+            count += p.count
+        }
+        /// A length-prefixed string (cut to `maxString` bytes).
+        mutating func string(_ s: String) {
+            let n = min(s.utf8.count, TraceWire.maxString)
+            u16(n)
+            if s.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeBufferPointer(rebasing: $0[0..<n])) }) == nil {
+                for b in s.utf8.prefix(n) { u8(b) }
+            }
+        }
     }
 
-    @inline(__always) static func string(_ s: String, _ out: inout [UInt8]) {
-        let n = min(s.utf8.count, maxString)
-        u16(n, &out)
-        if n == s.utf8.count { out.append(contentsOf: s.utf8) } else { out.append(contentsOf: s.utf8.prefix(n)) }
+    /// Room a record's strings can take written: each in full plus its length, or a delta's six-byte header.
+    @inline(__always) static func room(_ s: String) -> Int { min(s.utf8.count, maxString) + 8 }
+
+    /// Calls `write` with a RecordWriter of `bound` bytes and appends what it wrote to `out`.
+    @inline(__always)
+    static func writeRecord(bound: Int, to out: inout [UInt8], _ write: (inout RecordWriter) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buf in
+            var w = RecordWriter(base: buf.baseAddress!, capacity: bound)
+            write(&w)
+            out.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress!, count: w.count))
+        }
     }
 
     /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
-    @inline(__always) static func field(_ s: String, _ slot: Int, _ state: inout WriterState, _ out: inout [UInt8]) {
+    @inline(__always) static func field(_ s: String, _ slot: Int, _ state: inout WriterState, _ w: inout RecordWriter) {
         if state.usesShortcuts {
             if !s.isEmpty {
                 let p = state.fields[slot]
-                if s == p { u16(Int(sameAsPrevious), &out); return }
-                if !p.isEmpty && delta(s, against: p, &out) { state.fields[slot] = s; return }
+                if s == p { w.u16(Int(sameAsPrevious)); return }
+                if !p.isEmpty && delta(s, against: p, &w) { state.fields[slot] = s; return }
             }
             state.fields[slot] = s
         }
-        string(s, &out)
+        w.string(s)
     }
 
     /// Writes `s` as the bytes between the prefix and suffix it shares with `p`; false (nothing written) when they
     /// share under eight bytes, where the full string is as short.
-    static func delta(_ s: String, against p: String, _ out: inout [UInt8]) -> Bool {
+    static func delta(_ s: String, against p: String, _ w: inout RecordWriter) -> Bool {
         let written = s.utf8.withContiguousStorageIfAvailable { a in
-            p.utf8.withContiguousStorageIfAvailable { b in delta(a, against: b, &out) } ?? false
+            p.utf8.withContiguousStorageIfAvailable { b in delta(a, against: b, &w) } ?? false
         }
         return written ?? false
     }
 
-    static func delta(_ a: UnsafeBufferPointer<UInt8>, against b: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) -> Bool {
+    static func delta(_ a: UnsafeBufferPointer<UInt8>, against b: UnsafeBufferPointer<UInt8>, _ w: inout RecordWriter) -> Bool {
         // A cut value is not what the reader holds; write those in full.
         guard a.count <= maxString, b.count <= maxString, let pa = a.baseAddress, let pb = b.baseAddress else { return false }
         let limit = min(a.count, b.count)
@@ -150,12 +186,8 @@ public enum TraceWire {
         while j < limit - k && j < 255 && pa[a.count - 1 - j] == pb[b.count - 1 - j] { j += 1 }
         guard k + j >= 8 else { return false }
         let m = a.count - k - j
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { h in
-            h[0] = 0xFE; h[1] = 0xFF; h[2] = UInt8(k); h[3] = UInt8(j)
-            h[4] = UInt8(truncatingIfNeeded: m); h[5] = UInt8(truncatingIfNeeded: m >> 8)
-            out.append(contentsOf: UnsafeBufferPointer(h))
-        }
-        out.append(contentsOf: UnsafeBufferPointer(start: pa + k, count: m))
+        w.u16(Int(deltaFromPrevious)); w.u8(UInt8(k)); w.u8(UInt8(j)); w.u16(m)
+        w.bytes(UnsafeBufferPointer(start: pa + k, count: m))
         return true
     }
 
@@ -165,18 +197,24 @@ public enum TraceWire {
     }
 
     static func append(_ r: TraceRecord, to out: inout [UInt8], state: inout WriterState) {
-        appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
-                   peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
-                   inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
-                   state: &state, to: &out)
-        if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
-            out.append(0x80 | UInt8(code))
-        } else {
-            out.append(UInt8(min(r.layers.count, 127)))
-            for l in r.layers.prefix(127) { string(l, &out) }
+        var bound = 64 + room(r.messageType) + room(r.peer) + room(r.peerAccount) + room(r.messageId) + room(r.requestId)
+            + room(r.inReplyTo) + room(r.traceparent) + room(r.decision) + room(r.reason)
+        for l in r.layers.prefix(127) { bound += room(l) }
+        for (k, v) in r.details.prefix(255) { bound += room(k) + room(v) }
+        writeRecord(bound: bound, to: &out) { w in
+            appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                       peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                       inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
+                       state: &state, to: &w)
+            if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
+                w.u8(0x80 | UInt8(code))
+            } else {
+                w.u8(UInt8(min(r.layers.count, 127)))
+                for l in r.layers.prefix(127) { w.string(l) }
+            }
+            w.u8(UInt8(min(r.details.count, 255)))
+            for (k, v) in r.details.prefix(255) { w.string(k); w.string(v) }
         }
-        out.append(UInt8(min(r.details.count, 255)))
-        for (k, v) in r.details.prefix(255) { string(k, &out); string(v, &out) }
     }
 
     /// A send or receive record written straight from the envelope's fields: the same bytes as `append` of the
@@ -196,13 +234,18 @@ public enum TraceWire {
                               type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                               inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                               details: [(String, String)], vpceId: String?, state: inout WriterState, to out: inout [UInt8]) {
-        appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
-                   peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                   traceparent: traceparent, decision: decision, reason: reason, state: &state, to: &out)
-        out.append(endToEnd ? 0x82 : 0x81)
-        out.append(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
-        for (k, v) in details.prefix(254) { string(k, &out); string(v, &out) }
-        if let vpceId { string("vpceId", &out); string(vpceId, &out) }
+        var bound = 96 + room(type) + room(peer) + room(peerAccount) + room(messageId) + room(requestId) + room(inReplyTo)
+            + room(traceparent) + room(decision) + room(reason) + (vpceId.map { room("vpceId") + room($0) } ?? 0)
+        for (k, v) in details.prefix(254) { bound += room(k) + room(v) }
+        writeRecord(bound: bound, to: &out) { w in
+            appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
+                       peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                       traceparent: traceparent, decision: decision, reason: reason, state: &state, to: &w)
+            w.u8(endToEnd ? 0x82 : 0x81)
+            w.u8(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
+            for (k, v) in details.prefix(254) { w.string(k); w.string(v) }
+            if let vpceId { w.string("vpceId"); w.string(vpceId) }
+        }
     }
 
     /// Everything of a record before its layers and details.
@@ -210,32 +253,22 @@ public enum TraceWire {
     static func appendHead(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                            inReplyTo: String, traceparent: String, decision: String, reason: String,
-                           state: inout WriterState, to out: inout [UInt8]) {
+                           state: inout WriterState, to w: inout RecordWriter) {
         let code = UInt8(events.firstIndex(of: event) ?? 0)
-        let relative = state.usesShortcuts && state.hasRecord
-        // The event byte and four varints (at most 1 + 3 × 10 + 5 bytes), appended at once.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { h in
-            var n = 0
-            @inline(__always) func put(_ v: UInt64) {
-                var v = v
-                while v >= 0x80 { h[n] = UInt8(truncatingIfNeeded: v) | 0x80; n += 1; v >>= 7 }
-                h[n] = UInt8(v); n += 1
-            }
-            h[0] = relative ? code | relativeNumbers : code; n = 1
-            if relative {
-                put(zigzagDelta(wallMs, from: state.wallMs)); put(zigzagDelta(monoNs, from: state.monoNs))
-                put(zigzagDelta(lamport, from: state.lamport))
-            } else {
-                put(wallMs); put(monoNs); put(lamport)
-            }
-            put(UInt64(UInt32(clamping: bytes)))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: h[0..<n]))
+        if state.usesShortcuts && state.hasRecord {
+            w.u8(code | relativeNumbers)
+            w.varint(zigzagDelta(wallMs, from: state.wallMs)); w.varint(zigzagDelta(monoNs, from: state.monoNs))
+            w.varint(zigzagDelta(lamport, from: state.lamport))
+        } else {
+            w.u8(code)
+            w.varint(wallMs); w.varint(monoNs); w.varint(lamport)
         }
         if state.usesShortcuts { state.wallMs = wallMs; state.monoNs = monoNs; state.lamport = lamport; state.hasRecord = true }
-        field(type, 0, &state, &out); field(peer, 1, &state, &out); field(peerAccount, 2, &state, &out)
-        field(messageId, 3, &state, &out); field(requestId, 4, &state, &out); field(inReplyTo, 5, &state, &out)
-        field(traceparent, 6, &state, &out)
-        string(decision, &out); string(reason, &out)
+        w.varint(UInt64(UInt32(clamping: bytes)))
+        field(type, 0, &state, &w); field(peer, 1, &state, &w); field(peerAccount, 2, &state, &w)
+        field(messageId, 3, &state, &w); field(requestId, 4, &state, &w); field(inReplyTo, 5, &state, &w)
+        field(traceparent, 6, &state, &w)
+        w.string(decision); w.string(reason)
     }
 
 
