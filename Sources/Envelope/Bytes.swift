@@ -17,12 +17,10 @@ public struct ByteWriter: Sendable {
     public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
-    public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff)) }
-    public mutating func u32(_ v: UInt32) {
-        bytes.append(UInt8(v >> 24)); bytes.append(UInt8((v >> 16) & 0xff))
-        bytes.append(UInt8((v >> 8) & 0xff)); bytes.append(UInt8(v & 0xff))
-    }
-    public mutating func u64(_ v: UInt64) { u32(UInt32(v >> 32)); u32(UInt32(v & 0xffff_ffff)) }
+    // Integers in one append each (appending byte by byte checks capacity and uniqueness per byte).
+    public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
     public mutating func raw(_ b: some Collection<UInt8>) { bytes.append(contentsOf: b) }
     /// A string of at most 65,535 UTF-8 bytes, length-prefixed. Longer strings are a programming error.
     public mutating func string(_ s: String) {
