@@ -252,6 +252,37 @@ public final class Socket {
         return Message(frames: frames, userId: userId, peerAddress: peer)
     }
 
+    /// Moves every message waiting on this socket to `destination`, frame by frame without copying (zmq_msg_send
+    /// hands the received message over, as zmq_proxy does); returns how many messages moved. A relay that does
+    /// nothing else (the benchmark's baseline).
+    public func forwardAll(to destination: Socket) throws -> Int {
+        let msg = receiveBuffer
+        var moved = 0
+        while true {
+            var more = true
+            var first = true
+            while more {
+                zmq_msg_init(msg)
+                let rc = zmq_msg_recv(msg, handle, first ? ZMQ_DONTWAIT : 0)
+                if rc < 0 {
+                    let err = ZMQError.last("zmq_msg_recv")
+                    zmq_msg_close(msg)
+                    if err.isWouldBlock && first { return moved }
+                    throw err
+                }
+                more = zmq_msg_more(msg) != 0
+                first = false
+                // On success the message belongs to libzmq (and `msg` is empty again); on failure it is still ours.
+                if zmq_msg_send(msg, destination.handle, more ? ZMQ_SNDMORE : 0) < 0 {
+                    let err = ZMQError.last("zmq_msg_send")
+                    zmq_msg_close(msg)
+                    throw err
+                }
+            }
+            moved += 1
+        }
+    }
+
     /// The socket's ZMQ_FD: readable when the socket's state may have changed (an edge, not a level). After it fires,
     /// and after any send or receive on the socket, `pendingEvents` must be read before the fd can be trusted again.
     public var fileDescriptor: Int32 { (try? getInt(ZMQ_FD)) ?? -1 }

@@ -41,7 +41,9 @@ if args.count >= 3, args[1] == "echo" {
     while true {
         guard let ready = try? Poller.poll([.socket(s)], timeoutMs: 1000) else { exit(0) }
         if parentGone() { exit(0) }
-        if ready[0] { while let m = try? s.receive(dontWait: true) { try? s.send(m.frames, dontWait: false) } }
+        // Each message straight back (routing id and payload), without copying: as the C reference's echo, which
+        // sends the received zmq_msg_t.
+        if ready[0] { _ = try? s.forwardAll(to: s) }
     }
 }
 if args.count >= 4, args[1] == "relay" {
@@ -55,8 +57,9 @@ if args.count >= 4, args[1] == "relay" {
     while true {
         guard let ready = try? Poller.poll([.socket(front), .socket(back)], timeoutMs: 1000) else { exit(0) }
         if parentGone() { exit(0) }
-        if ready[0] { while let m = try? front.receive(dontWait: true) { try? back.send(m.frames, dontWait: false) } }
-        if ready[1] { while let m = try? back.receive(dontWait: true) { try? front.send(m.frames, dontWait: false) } }
+        // Messages move without copying, as zmq_proxy moves them in the C reference.
+        if ready[0] { _ = try? front.forwardAll(to: back) }
+        if ready[1] { _ = try? back.forwardAll(to: front) }
     }
 }
 
@@ -89,6 +92,8 @@ func put(_ i: Int32, _ buf: inout [UInt8]) { withUnsafeBytes(of: i) { for k in 0
 /// it and exit instead of waiting forever.
 let replyTimeoutMs = 10_000
 @MainActor func receiveOrFail(_ c: Socket, _ what: String) -> Message {
+    // A reply already queued is taken at once (the C reference's zmq_recv does no poll first).
+    if let m = try? c.receive(dontWait: true) { return m }
     if let ready = try? Poller.poll([.socket(c)], timeoutMs: replyTimeoutMs), ready[0], let m = try? c.receive(dontWait: true) { return m }
     for p in children { p.terminate() }
     fail("zmq-chain-baseline: no reply within \(replyTimeoutMs) ms (\(what)); the chain is broken")
