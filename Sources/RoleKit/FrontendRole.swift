@@ -212,23 +212,23 @@ public final class FrontendRole: NodeRole {
         }
         // Passing gates are journaled together in one record (one line per call instead of one per gate); a gate
         // that denies or answers gets a record of its own naming it.
-        // Written straight into one reason and one name list (this runs on every call).
-        var passed = ""
-        var passedNames = ""
+        // The reasons are gathered and their text is built once per distinct set (most calls repeat the last one).
+        passReasons.removeAll(keepingCapacity: true)
+        var passStart = 0
         func journalPassed() {
-            guard !passed.isEmpty else { return }
+            guard !passReasons.isEmpty else { return }
+            let (reason, details) = passedText(from: passStart)
             var g = TraceRecord(event: .decision)
             g.messageId = envelope.messageId; g.requestId = envelope.requestId; g.decision = "allow"
-            g.reason = passed; g.details = [("gate", passedNames)]
+            g.reason = reason; g.details = details
             node.trace(g)
-            passed = ""; passedNames = ""
+            passReasons.removeAll(keepingCapacity: true)
         }
-        for gate in gates {
+        for (index, gate) in gates.enumerated() {
             let decision = gate.evaluate(&call, node: node)
             if case .pass(let reason) = decision {
-                if passed.isEmpty { passed.reserveCapacity(1024) } else { passed += "; "; passedNames += "," }
-                passed += "["; passed += gate.name; passed += "] "; passed += reason
-                passedNames += gate.name
+                if passReasons.isEmpty { passStart = index }
+                passReasons.append(reason)
                 continue
             }
             var r = TraceRecord(event: .decision)
@@ -336,6 +336,27 @@ public final class FrontendRole: NodeRole {
     }
 
     /// Sends the call to the next live host serving its model, or answers with the reason none can take it.
+    /// The reasons of the gates that passed, from gate `passStart` on, and their journal text: "[gate] reason; …"
+    /// and the gate names, kept for the last set seen (reasons are mostly the gates' cached Strings, so comparing
+    /// them is cheap).
+    private var passReasons: [String] = []
+    private var lastPassed: (start: Int, reasons: [String], reason: String, details: [(String, String)])?
+    private func passedText(from start: Int) -> (String, [(String, String)]) {
+        if let last = lastPassed, last.start == start, last.reasons == passReasons { return (last.reason, last.details) }
+        var reason = ""
+        reason.reserveCapacity(passReasons.reduce(0) { $0 + $1.utf8.count + 32 })
+        var names = ""
+        for (k, r) in passReasons.enumerated() {
+            let name = gates[start + k].name
+            if k > 0 { reason += "; "; names += "," }
+            reason += "["; reason += name; reason += "] "; reason += r
+            names += name
+        }
+        let details = [("gate", names)]
+        lastPassed = (start, passReasons, reason, details)
+        return (reason, details)
+    }
+
     /// The foundation-model ARN a runtime call on `modelId` is authorized against, per model id (bounded).
     private var resourceArns: [String: String] = [:]
     private func resourceArn(of modelId: String) -> String {

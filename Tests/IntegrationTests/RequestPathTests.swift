@@ -50,6 +50,32 @@ struct RequestPathTests {
         run.check((record?["requestParameters"] as? [String: Any])?["modelId"] as? String == claude, "requestParameters: \(String(describing: record))")
         run.check(record?["vpcEndpointId"] as? String == run.node("vpce-a")?.settings["endpointId"], "vpcEndpointId missing")
         run.check(record?["responseElements"] is NSNull, "responseElements must be null")
+
+        // The gates that passed are journaled as one front-end record naming each gate and its reason; a second call
+        // of the same principal on the same model gets the same text (built once, then reused).
+        let second = run.invoke(model: claude, body: claudeBody)
+        run.check(second["status"] as? String == "ok", "second invoke failed: \(second)")
+        func allowRecord(_ id: String) -> [String: Any]? {
+            var found: [String: Any]?
+            _ = waitUntil(timeoutSeconds: 5) {
+                let lines = ((try? String(contentsOfFile: run.runDir + "/trace.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
+                found = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.first {
+                    $0["requestId"] as? String == id && $0["node"] as? String == "runtime-frontend" && $0["decision"] as? String == "allow"
+                }
+                return found != nil
+            }
+            return found
+        }
+        let first = allowRecord(requestId), again2 = allowRecord(second["requestId"] as? String ?? "")
+        let gateNames = (first?["gate"] as? String ?? "").split(separator: ",").map(String.init)
+        run.check(["model-identifier", "sigv4-authentication", "iam-authorization", "model-access"].allSatisfy(gateNames.contains),
+                  "allow record's gates: \(String(describing: first))")
+        let reason = first?["reason"] as? String ?? ""
+        run.check(reason.contains("[sigv4-authentication] SigV4 verified: arn:aws:iam::111111111111:")
+                  && reason.contains("; [iam-authorization] Allowed: ") && reason.contains("bedrock:InvokeModel on arn:aws:bedrock:"),
+                  "allow reason: \(reason)")
+        run.check(again2?["reason"] as? String == reason && again2?["gate"] as? String == first?["gate"] as? String,
+                  "the second call's allow record differs: \(String(describing: again2))")
     }
 
     @Test(.timeLimit(.minutes(3)))
