@@ -40,10 +40,7 @@ public struct TraceIdentity: Sendable {
     private let accountBytes: [UInt8]
     /// Whether a peer account (bytes from a batch) is this writer's own.
     func isOwnAccount(_ peerAccount: UnsafeBufferPointer<UInt8>) -> Bool {
-        accountBytes.count == peerAccount.count && accountBytes.withUnsafeBufferPointer { mine in
-            for i in 0..<mine.count where mine[i] != peerAccount[i] { return false }
-            return true
-        }
+        accountBytes.elementsEqual(peerAccount)
     }
     public init(node: String, role: String, account: String, accountKind: String) {
         self.node = node; self.role = role; self.account = account; self.accountKind = accountKind

@@ -60,15 +60,8 @@ public final class FrontendAuthorization {
     /// once (bounded) rather than per call. Keys hold everything the text says, so a cached text is always exact.
     struct SigV4ReasonKey: Hashable { let principalArn, accessKeyId, region, service: String; let signedHeaders: [String] }
     struct IAMReasonKey: Hashable { let principalArn, action, resource, guardrailArn: String }
-    var sigV4Reasons: [SigV4ReasonKey: String] = [:]
-    var iamReasons: [IAMReasonKey: String] = [:]
-    static func cached<K: Hashable>(_ cache: inout [K: String], _ key: K, _ make: () -> String) -> String {
-        if let r = cache[key] { return r }
-        let r = make()
-        if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
-        cache[key] = r
-        return r
-    }
+    var sigV4Reasons = BoundedCache<SigV4ReasonKey, String>(limit: 4096)
+    var iamReasons = BoundedCache<IAMReasonKey, String>(limit: 4096)
 
     /// CloudTrail userIdentity per access key, built and serialized once (it depends on nothing else).
     private var identities: [String: (object: [String: JSONValue], json: [UInt8])] = [:]
@@ -153,7 +146,7 @@ public struct SigV4AuthenticationGate: FrontendGate {
             // Keyed by everything the text names.
             let key = FrontendAuthorization.SigV4ReasonKey(principalArn: p.config.arn, accessKeyId: a.accessKeyId, region: a.region, service: a.service,
                                                            signedHeaders: a.signedHeaders)
-            return .pass(reason: FrontendAuthorization.cached(&auth.sigV4Reasons, key) {
+            return .pass(reason: auth.sigV4Reasons.value(for: key) {
                 "SigV4 verified: \(p.config.arn) with \(a.accessKeyId) (scope \(a.region)/\(a.service), signed headers \(a.signedHeaders.joined(separator: ";")))"
             })
         }
@@ -189,7 +182,7 @@ public struct IAMAuthorizationGate: FrontendGate {
         }
         let guardrailArn = checks.count > 1 ? checks[1].1 : ""
         let key = FrontendAuthorization.IAMReasonKey(principalArn: p.config.arn, action: action, resource: resource, guardrailArn: guardrailArn)
-        return .pass(reason: FrontendAuthorization.cached(&auth.iamReasons, key) {
+        return .pass(reason: auth.iamReasons.value(for: key) {
             "Allowed: \(p.config.arn) may \(checks.map { "\($0.0) on \($0.1)" }.joined(separator: " and "))"
         })
     }

@@ -131,14 +131,10 @@ public final class ClientRole: NodeRole {
     /// Header values that are the same on every call of this node.
     private let fixed: (runtimeHost: String, controlHost: String, userAgent: String)
 
-    /// `/model/{modelId}/invoke` per model id (the same few on every call; bounded).
-    private var invokePaths: [String: String] = [:]
+    /// `/model/{modelId}/invoke` per model id (the same few on every call).
+    private var invokePaths = BoundedCache<String, String>(limit: 1024)
     private func invokePath(_ modelId: String) -> String {
-        if let p = invokePaths[modelId] { return p }
-        let p = "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke"
-        if invokePaths.count >= 1024 { invokePaths.removeAll() }
-        invokePaths[modelId] = p
-        return p
+        invokePaths.value(for: modelId) { "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/invoke" }
     }
 
     private func pumpBench(node: Node) {

@@ -104,16 +104,13 @@ public final class ClientAuthorization {
         }
     }
 
-    /// `classify` per method and path (a client calls the same few operations over and over; bounded).
+    /// `classify` per method and path (a client calls the same few operations over and over).
     private struct Route: Hashable { let method: String, path: String }
-    private var classifications: [Route: (action: String, resource: String)?] = [:]
+    private var classifications = BoundedCache<Route, (action: String, resource: String)?>(limit: 1024)
     private func classified(_ request: HTTPRequest) -> (action: String, resource: String)? {
-        let route = Route(method: request.method, path: request.path)
-        if let known = classifications[route] { return known }
-        let c = ClientAuthorization.classify(request, region: region)
-        if classifications.count >= 1024 { classifications.removeAll() }
-        classifications[route] = .some(c)
-        return c
+        classifications.value(for: Route(method: request.method, path: request.path)) {
+            ClientAuthorization.classify(request, region: region)
+        }
     }
 
     public func claims(options: [String: String]) -> [String: String] {
@@ -178,16 +175,9 @@ public final class EndpointPolicyCheck {
     }
 
     private lazy var details = [("gate", "vpce-policy"), ("policy", policy.source)]
-    /// The allow reasons, per principal, action and resource (the same text on every call of a client; bounded).
+    /// The allow reasons, per principal, action and resource (the same text on every call of a client).
     private struct Allowed: Hashable { let principalArn: String, action: String, resource: String }
-    private var allowReasons: [Allowed: String] = [:]
-    private func allowReason(_ key: Allowed, _ make: () -> String) -> String {
-        if let r = allowReasons[key] { return r }
-        let r = make()
-        if allowReasons.count >= 4096 { allowReasons.removeAll() }
-        allowReasons[key] = r
-        return r
-    }
+    private var allowReasons = BoundedCache<Allowed, String>(limit: 4096)
 
     public func check(_ envelope: Envelope, node: Node) -> EndpointRole.PolicyOutcome {
         guard let key = envelope.claims["accessKeyId"], let p = directory.byAccessKey[key],
@@ -199,7 +189,7 @@ public final class EndpointPolicyCheck {
         // request context to know that (this check is on every request's path).
         let allowed = Allowed(principalArn: p.config.arn, action: action, resource: resource)
         if policy.source == IAMDirectory.defaultEndpointPolicy.source {
-            return .forward(reason: allowReason(allowed) {
+            return .forward(reason: allowReasons.value(for: allowed) {
                 "allow: the default VPC endpoint policy (full access) allows \(p.config.arn) \(action) on \(resource)"
             }, details: details)
         }
@@ -208,7 +198,7 @@ public final class EndpointPolicyCheck {
         let result = PolicyEvaluator.evaluate(EvaluationInput(request: request, identityPolicies: [allowAll],
                                                               endpointPolicies: [document]))
         if result.isAllowed {
-            return .forward(reason: allowReason(allowed) {
+            return .forward(reason: allowReasons.value(for: allowed) {
                 "allow: VPC endpoint policy \(policy.source) allows \(p.config.arn) \(action) on \(resource)"
             }, details: details)
         }

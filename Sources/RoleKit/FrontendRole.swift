@@ -72,8 +72,6 @@ public final class FrontendRole: NodeRole {
     /// The endpoint id the topology gives each PrivateLink endpoint node (checked against its stamp on every call).
     private var endpointIds: [String: String] = [:]
     private var roundRobin: [String: Int] = [:]
-    /// Model ids as they appear in a model host's path (percent-encoded once per model).
-    private var encodedModelIds: [String: String] = [:]
     private let region: String
     public static let maxAttempts = 3
     public static let maxPending = 10_000
@@ -357,30 +355,26 @@ public final class FrontendRole: NodeRole {
         return (reason, details)
     }
 
-    /// The foundation-model ARN a runtime call on `modelId` is authorized against, per model id (bounded).
-    private var resourceArns: [String: String] = [:]
+    /// The foundation-model ARN a runtime call on `modelId` is authorized against, per model id.
+    private var resourceArns = BoundedCache<String, String>(limit: 4096)
     private func resourceArn(of modelId: String) -> String {
-        if let arn = resourceArns[modelId] { return arn }
-        let arn = Catalog.lookup(modelId, region: region).map { "arn:aws:bedrock:\(region)::foundation-model/\($0.modelId)" }
-            ?? (modelId.hasPrefix("arn:") ? modelId : "arn:aws:bedrock:\(region)::foundation-model/\(modelId)")
-        if resourceArns.count >= 4096 { resourceArns.removeAll() }
-        resourceArns[modelId] = arn
-        return arn
+        resourceArns.value(for: modelId) {
+            Catalog.lookup(modelId, region: region).map { "arn:aws:bedrock:\(region)::foundation-model/\($0.modelId)" }
+                ?? (modelId.hasPrefix("arn:") ? modelId : "arn:aws:bedrock:\(region)::foundation-model/\(modelId)")
+        }
     }
 
-    /// The model host's path per model and action, and a routing record's reason and details per route: the same
-    /// few on every call (bounded).
-    private var hostPaths: [String: String] = [:]
-    private func hostPath(_ encodedModelId: String, _ action: String) -> String {
-        let key = action == "invoke" ? encodedModelId : encodedModelId + "/" + action
-        if let p = hostPaths[key] { return p }
-        let p = "/model/\(encodedModelId)/\(action)"
-        if hostPaths.count >= 4096 { hostPaths.removeAll() }
-        hostPaths[key] = p
-        return p
+    /// The model host's path per model and action (the model id percent-encoded), and a routing record's reason and
+    /// details per route: the same few on every call.
+    private struct HostPath: Hashable { let modelId: String, action: String }
+    private var hostPaths = BoundedCache<HostPath, String>(limit: 4096)
+    private func hostPath(_ modelId: String, _ action: String) -> String {
+        hostPaths.value(for: HostPath(modelId: modelId, action: action)) {
+            "/model/\(RuntimeRouter.percentEncodeSegment(modelId))/\(action)"
+        }
     }
     private struct RouteNote: Hashable { let modelId: String, host: String, attempt: Int, live: Int }
-    private var routeNotes: [RouteNote: (String, [(String, String)])] = [:]
+    private var routeNotes = BoundedCache<RouteNote, (String, [(String, String)])>(limit: 4096)
 
     private func dispatch(requestId: String, hosts: [String], excluding: Set<String>, node: Node) {
         guard let p = pending[requestId] else { return }
@@ -394,11 +388,6 @@ public final class FrontendRole: NodeRole {
         roundRobin[p.call.modelId] = i &+ 1
         let host = live[i % live.count]
         let modelId = p.call.attributes["canonicalModelId"] ?? p.call.modelId
-        let encoded = encodedModelIds[modelId] ?? {
-            let e = RuntimeRouter.percentEncodeSegment(modelId)
-            if encodedModelIds.count < 4096 { encodedModelIds[modelId] = e }
-            return e
-        }()
         var headers: [HTTPHeader] = []
         headers.reserveCapacity(3)
         let converse = p.call.runtimeOperation == .converse || p.call.runtimeOperation == .converseStream
@@ -406,7 +395,7 @@ public final class FrontendRole: NodeRole {
         // A dedicated (provisioned) host checks the owner again.
         if p.call.attributes["routeHost"] != nil { headers.append(HTTPHeader("x-sim-caller-account", p.call.callerAccount)) }
         if let accept = p.forwardAccept { headers.append(HTTPHeader("Accept", accept)) }
-        let forward = HTTPRequest(method: "POST", path: hostPath(encoded, p.forwardAction), headers: headers, body: p.forwardBody)
+        let forward = HTTPRequest(method: "POST", path: hostPath(modelId, p.forwardAction), headers: headers, body: p.forwardBody)
         let hostAccount = node.peerAccount(host)
         let messageId = node.ids.next()
         let e = Envelope(
@@ -421,12 +410,9 @@ public final class FrontendRole: NodeRole {
         pending[requestId] = p
         byModelMessage[messageId] = requestId
         let route = RouteNote(modelId: modelId, host: host, attempt: p.attempts, live: live.count)
-        let (reason, details) = routeNotes[route] ?? {
-            let note = ("attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))", [("modelId", modelId)])
-            if routeNotes.count >= 4096 { routeNotes.removeAll() }
-            routeNotes[route] = note
-            return note
-        }()
+        let (reason, details) = routeNotes.value(for: route) {
+            ("attempt \(p.attempts): \(modelId) -> \(host) (\(live.count) live host(s))", [("modelId", modelId)])
+        }
         if !node.send(e, to: host, link: .upstream(host), decision: "route", reason: reason, details: details) {
             dispatch(requestId: requestId, hosts: hosts, excluding: excluding.union([host]), node: node)
         }

@@ -7,14 +7,16 @@ func withBytes<C: Collection<UInt8>, R>(_ bytes: C, _ body: (UnsafeRawBufferPoin
     return try Array(bytes).withUnsafeBytes(body)
 }
 
+/// A nibble's lowercase hex digit as UTF-8 ('0'… / 'a'-10…).
+@inline(__always) private func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+
 /// Lowercase hex of `bytes` (e.g. `[0xab, 0x01]` → `"ab01"`).
 public func hexString(_ bytes: some Collection<UInt8>) -> String {
-    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }  // '0'... / 'a'-10...
-    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
         var i = 0
         for byte in bytes {
-            buffer[i] = digit(byte >> 4)
-            buffer[i + 1] = digit(byte & 0x0f)
+            buffer[i] = hexDigit(byte >> 4)
+            buffer[i + 1] = hexDigit(byte & 0x0f)
             i += 2
         }
         return i
@@ -27,11 +29,10 @@ public func hexString(_ bytes: [UInt8]) -> String {
 }
 
 func hexString(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
-    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
-    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
         for i in 0..<bytes.count {
-            buffer[2 * i] = digit(bytes[i] >> 4)
-            buffer[2 * i + 1] = digit(bytes[i] & 0x0f)
+            buffer[2 * i] = hexDigit(bytes[i] >> 4)
+            buffer[2 * i + 1] = hexDigit(bytes[i] & 0x0f)
         }
         return bytes.count * 2
     }
@@ -39,9 +40,8 @@ func hexString(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
 
 /// Appends the lowercase hex of `bytes` to `out` as UTF-8 (no intermediate String).
 public func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
-    @inline(__always) func digit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
     out.reserveCapacity(out.count + 2 * bytes.count)
-    for b in bytes { out.append(digit(b >> 4)); out.append(digit(b & 0x0f)) }
+    for b in bytes { out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 0x0f)) }
 }
 
 /// Bytes from a hex string (upper or lower case, no separators); nil if the length is odd or a
