@@ -37,9 +37,78 @@ public enum ASCII {
     /// the generic validator, which looks up generic metadata on every call.
     public static func string(validatingUTF8 b: UnsafeBufferPointer<UInt8>) -> String? {
         for x in b where x >= 0x80 { return String(validating: b, as: UTF8.self) }
+        return string(ascii: b)
+    }
+
+    /// A String from bytes the caller knows are all below 0x80 (checked only in debug builds).
+    public static func string(ascii b: UnsafeBufferPointer<UInt8>) -> String {
+        assert(!b.contains(where: { $0 >= 0x80 }), "ASCII.string(ascii:) given a byte ≥ 0x80")
         return String(unsafeUninitializedCapacity: b.count) { out in
             _ = out.initialize(from: b)
             return b.count
         }
+    }
+}
+
+/// Eight bytes at a time ("SWAR": the classic word tests for a zero byte or a byte below n). Every text the model
+/// stand-ins and the JSON readers walk (a prompt is a kilobyte or more per call) is mostly plain ASCII letters; these
+/// skip such runs a word per step and leave the rare interesting byte to the caller's byte loop.
+public enum SWAR {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether some byte of `w` is zero (exact as a yes/no answer).
+    @inline(__always) public static func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+    /// Whether some byte of `w` equals `b`.
+    @inline(__always) public static func has(_ w: UInt64, _ b: UInt8) -> Bool { hasZero(w ^ (ones &* UInt64(b))) }
+    /// Whether some byte of `w` is below `n` (n ≤ 128; exact as a yes/no answer).
+    @inline(__always) public static func hasLess(_ w: UInt64, _ n: UInt8) -> Bool { (w &- ones &* UInt64(n)) & ~w & highs != 0 }
+    /// Whether some byte of `w` is ≥ 0x80.
+    @inline(__always) public static func hasHigh(_ w: UInt64) -> Bool { w & highs != 0 }
+
+    /// The first index at or after `start` of a byte that ends a JSON string's plain run (`"`, `\` or a control
+    /// character), or `p.count`; and whether a byte ≥ 0x80 came before it.
+    public static func jsonStringRun(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> (end: Int, nonASCII: Bool) {
+        guard let base = p.baseAddress else { return (start, false) }
+        let raw = UnsafeRawPointer(base)
+        var i = start
+        var high = false
+        while i + 8 <= p.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if has(w, 0x22) || has(w, 0x5C) || hasLess(w, 0x20) { break }
+            if hasHigh(w) { high = true }
+            i += 8
+        }
+        while i < p.count {
+            let c = base[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return (i, high) }
+            if c >= 0x80 { high = true }
+            i += 1
+        }
+        return (i, high)
+    }
+
+    /// The first index at or after `start` of a byte that is an ASCII digit or ≥ 0x80, or `p.count`.
+    public static func firstDigitOrHigh(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = p.baseAddress else { return start }
+        let raw = UnsafeRawPointer(base)
+        var i = start
+        while i + 8 <= p.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if hasHigh(w) || hasDigitASCII(w) { break }
+            i += 8
+        }
+        while i < p.count {
+            let c = base[i]
+            if c >= 0x80 || (c >= 0x30 && c <= 0x39) { return i }
+            i += 1
+        }
+        return i
+    }
+
+    /// Whether some byte of `w` is an ASCII digit, when every byte is below 0x80: adding 0x50 sets a lane's high bit
+    /// exactly when it is ≥ 0x30, adding 0x46 exactly when it is ≥ 0x3A (no lane carries into the next).
+    @inline(__always) public static func hasDigitASCII(_ w: UInt64) -> Bool {
+        ((w &+ ones &* 0x50) & ~(w &+ ones &* 0x46)) & highs != 0
     }
 }

@@ -240,15 +240,15 @@ private struct JSONParser {
         index += 1  // opening quote
         // Fast path: no escapes, so the string is the bytes between the quotes.
         let start = index
-        while index < bytes.count {
-            let c = bytes[index]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
-            index += 1
-        }
+        // Eight bytes per step to the first quote, backslash or control character (a prompt is the longest string).
+        let (end, nonASCII) = bytes.withUnsafeBufferPointer { SWAR.jsonStringRun($0, from: start) }
+        index = end
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-            let end = index
             index += 1
-            let s = bytes.withUnsafeBufferPointer { ASCII.string(validatingUTF8: UnsafeBufferPointer(rebasing: $0[start..<end])) }
+            let s = bytes.withUnsafeBufferPointer { b -> String? in
+                let run = UnsafeBufferPointer(rebasing: b[start..<end])
+                return nonASCII ? String(validating: run, as: UTF8.self) : ASCII.string(ascii: run)
+            }
             guard let s else { throw fail("invalid UTF-8 in string") }
             return s
         }

@@ -7,6 +7,8 @@
 // model (TrainedAdapter) supplies its own text instead. The result is then cut at the
 // earliest stop sequence and at the output-token cap, in that order of precedence by position.
 
+import ASCIIText
+
 /// Why generation ended. Raw values are the Converse spellings.
 public enum StopReason: String, Sendable, Codable, Equatable {
     case endTurn = "end_turn"
@@ -278,6 +280,17 @@ enum TextGenerator {
         let n = bytes.count
         var pending: Int?   // the number of the previous word, when it was one in range
         while i < n {
+            if pending == nil {
+                // Only a word of digits can start the phrase: skip, eight bytes a step, to the next digit (or
+                // non-ASCII byte), then back to the start of its word. The words skipped hold no digit, so each
+                // would have left `pending` nil.
+                let d = SWAR.firstDigitOrHigh(bytes, from: i)
+                if d == n { return .some(nil) }
+                if bytes[d] >= 0x80 { return .none }
+                var w = d
+                while w > i, isAlnum(bytes[w - 1]) { w -= 1 }
+                i = w
+            }
             let b = bytes[i]
             if b >= 0x80 { return .none }
             guard isAlnum(b) else { i += 1; continue }

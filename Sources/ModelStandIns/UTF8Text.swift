@@ -4,6 +4,7 @@
 // is what made the escrow host slow. These helpers scan UTF-8 bytes and fall back to the
 // Character-based code only where grapheme clustering could make a difference, so every
 // result is identical to the Character-based definition.
+import ASCIIText
 
 enum UTF8Text {
     /// Runs `body` over the string's UTF-8 bytes without copying when the storage is contiguous.
@@ -55,12 +56,22 @@ enum UTF8Text {
             while j < m { if p[i + j] != n[j] { return false }; j += 1 }
             return isCharacterBoundary(text, p, i) && isCharacterBoundary(text, p, i + m)
         }
+        // Eight candidate positions a step where none of their bytes is the needle's first.
+        let raw = UnsafeRawPointer(p.baseAddress!)
         if last {
             var i = to - m
-            while i >= from { if matches(i) { return i..<(i + m) }; i -= 1 }
+            while i >= from {
+                if i - 7 >= from, !SWAR.has(raw.loadUnaligned(fromByteOffset: i - 7, as: UInt64.self), first) { i -= 8; continue }
+                if matches(i) { return i..<(i + m) }
+                i -= 1
+            }
         } else {
             var i = from
-            while i <= to - m { if matches(i) { return i..<(i + m) }; i += 1 }
+            while i <= to - m {
+                if i + 7 <= to - m, !SWAR.has(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self), first) { i += 8; continue }
+                if matches(i) { return i..<(i + m) }
+                i += 1
+            }
         }
         return nil
     }

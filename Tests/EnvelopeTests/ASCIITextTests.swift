@@ -27,4 +27,41 @@ struct ASCIITextTests {
         #expect(s([0x61, 0xFF, 0x62]) == nil && s([0xC3]) == nil)
         #expect(s([]) == "")
     }
+
+    /// The word-at-a-time scans stop exactly where a byte-by-byte loop does, from every start offset.
+    @Test func swarScansAgreeWithByteLoops() {
+        var g = SystemRandomNumberGenerator()
+        // Mostly letters, with the bytes the scans stop at mixed in at random places.
+        let alphabet: [UInt8] = Array("abcdefghXYZ .,:".utf8) + [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x7F, 0x80, 0xC3, 0xFF, 0x30, 0x39, 0x2F, 0x3A]
+        for _ in 0..<4000 {
+            let n = Int.random(in: 0...40, using: &g)
+            let bytes = (0..<n).map { _ in Bool.random(using: &g) && Bool.random(using: &g) ? alphabet.randomElement(using: &g)! : UInt8.random(in: 97...122, using: &g) }
+            let start = Int.random(in: 0...n, using: &g)
+            bytes.withUnsafeBufferPointer { p in
+                var end = start, high = false
+                while end < n, !(p[end] == 0x22 || p[end] == 0x5C || p[end] < 0x20) { if p[end] >= 0x80 { high = true }; end += 1 }
+                let run = SWAR.jsonStringRun(p, from: start)
+                #expect(run.end == end && run.nonASCII == high, "\(bytes) from \(start)")
+                var d = start
+                while d < n, !(p[d] >= 0x80 || (0x30...0x39).contains(p[d])) { d += 1 }
+                #expect(SWAR.firstDigitOrHigh(p, from: start) == d, "\(bytes) from \(start)")
+            }
+        }
+    }
+
+    /// Each lane test, for every byte value in every lane of a word whose other lanes are all letters.
+    @Test func swarLaneTestsAreExact() {
+        for lane in 0..<8 {
+            for b in UInt8(0)...UInt8(255) {
+                var bytes = Array("qwertyui".utf8)
+                bytes[lane] = b
+                let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(SWAR.has(w, 0x22) == bytes.contains(0x22))
+                #expect(SWAR.hasLess(w, 0x20) == bytes.contains(where: { $0 < 0x20 }))
+                #expect(SWAR.hasHigh(w) == (b >= 0x80))
+                if b < 0x80 { #expect(SWAR.hasDigitASCII(w) == (0x30...0x39).contains(b), "byte \(b) in lane \(lane)") }
+            }
+        }
+        #expect(ASCII.string(ascii: UnsafeBufferPointer(start: nil, count: 0)) == "")
+    }
 }

@@ -35,6 +35,16 @@ struct RequestedLengthTests {
             }
             #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
         }
+        // Long prompts: the fast path skips to the next digit eight bytes at a time, then back to its word's start.
+        let long = pieces + ["distributed", "systems", "abcdefgh12", "x9", "é", "tokenization", "  "]
+        for _ in 0..<3000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...40, using: &g) {
+                s += long.randomElement(using: &g)!
+                if Bool.random(using: &g) { s += " " }
+            }
+            #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
+        }
         // Non-ASCII prompts take the general path.
         #expect(TextGenerator.requestedLength("écris 40 mots, 30 words") == 30)
         #expect(TextGenerator.requestedLength("٣ tokens then 7 tokens") == 7)

@@ -63,4 +63,43 @@ import Testing
         #expect(l.invocationLatencyMs(outputTokens: 10) == 280)
         #expect(l.firstByteLatencyMs == 100)
     }
+
+    /// The one-loop ASCII count gives what the general scan gives (`pieces` walks with `scan`), markers and
+    /// non-ASCII text included (those go to the scan).
+    @Test func asciiCountAgreesWithTheScan() {
+        let parts = ["word", "abcdefghij", "_x", "42", " ", "  ", "\n", ".", ",", "<|eot|>", "<", "|", ">", "é", "日本", "a-b", "\t"]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<4000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...30, using: &g) { s += parts.randomElement(using: &g)! }
+            #expect(TokenCounter.count(s) == TokenCounter.pieces(s).count, "text: \(s.debugDescription)")
+        }
+    }
+
+    /// The marker search skips eight candidate positions at a time; it finds what a position-by-position search finds.
+    @Test func markerSearchAgreesWithANaiveSearch() {
+        let parts = ["User:", "Bot:", "User", "Bo", "U", "B", ":", "ser", "xxxxxxxx", " ", "\n", "é", "e\u{301}"]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...16, using: &g) { s += parts.randomElement(using: &g)! }
+            let bytes = Array(s.utf8)
+            bytes.withUnsafeBufferPointer { p in
+                let from = Int.random(in: 0...p.count, using: &g), to = Int.random(in: from...p.count, using: &g)
+                for last in [false, true] {
+                    for needle in ["User:", "Bot:"] as [StaticString] {
+                        let m = needle.utf8CodeUnitCount
+                        let n = Array(UnsafeBufferPointer(start: needle.utf8Start, count: m))
+                        var hits: [Int] = []
+                        if to - from >= m {
+                            for i in from...(to - m) where Array(p[i..<(i + m)]) == n
+                                && UTF8Text.isCharacterBoundary(s, p, i) && UTF8Text.isCharacterBoundary(s, p, i + m) { hits.append(i) }
+                        }
+                        let expected = (last ? hits.last : hits.first).map { $0..<($0 + m) }
+                        #expect(UTF8Text.find(needle, in: s, p, from: from, to: to, last: last) == expected, "\(s.debugDescription) \(from)..<\(to)")
+                    }
+                }
+            }
+        }
+    }
 }
