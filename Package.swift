@@ -53,7 +53,7 @@ let package = Package(
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),
-        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "EventStream", "ASCIIText"]),
+        .target(name: "RoleKit", dependencies: ["NodeRuntime", "Envelope", "SimCrypto", "ModelStandIns", "SigV4", "IAMPolicy", "EventStream", "ASCIIText", "JSONText"]),
         // The SDK endpoint in each client node (issue 6): HTTPS on loopback for unchanged AWS SDKs.
         .target(name: "SDKEndpoint", dependencies: ["RoleKit", "NodeRuntime", "Envelope", "HTTPWire", "EventStream", "TLSServer"]),
         // Guardrails on the front end's request path. Separate so that only the front end links Guardrails.

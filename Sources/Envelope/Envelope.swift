@@ -139,13 +139,25 @@ public struct Envelope: Sendable {
     }
 
     public func encode() -> [UInt8] {
+        encode(routingHeader: nil)
+    }
+
+    /// Same, with this envelope's routing header already serialized (the bytes a seal authenticated, or that a
+    /// relay received): copied instead of written field by field again.
+    public func encode(routingHeader header: [UInt8]?) -> [UInt8] {
+        assert(header == nil || header! == routingHeader, "encode(routingHeader:) given another envelope's header")
         // Sized exactly, so the frame is written without growing (and copying) its buffer.
-        var size = 46 + body.count + messageId.utf8.count + inReplyTo.utf8.count + requestId.utf8.count + traceparent.utf8.count
-        size += source.node.utf8.count + source.account.utf8.count + destination.node.utf8.count + destination.account.utf8.count
-        for (k, v) in claims { size += 4 + k.utf8.count + v.utf8.count }
+        var size = 13 + body.count
+        if let header {
+            size += header.count
+        } else {
+            size += 33 + messageId.utf8.count + inReplyTo.utf8.count + requestId.utf8.count + traceparent.utf8.count
+            size += source.node.utf8.count + source.account.utf8.count + destination.node.utf8.count + destination.account.utf8.count
+            for (k, v) in claims { size += 4 + k.utf8.count + v.utf8.count }
+        }
         for (k, v) in stamps { size += 4 + k.utf8.count + v.utf8.count }
         var w = ByteWriter(capacity: size)
-        writeRoutingHeader(&w)
+        if let header { w.raw(header) } else { writeRoutingHeader(&w) }
         w.u64(lamport)
         w.u8(UInt8(min(stamps.count, EnvelopeLimits.maxStamps)))
         for (k, v) in Envelope.ordered(stamps) { w.string(k); w.string(v) }

@@ -82,9 +82,22 @@ public struct UUIDGenerator {
         prefix = String(h[0..<8]) + "-" + String(h[8..<12]) + "-4" + String(h[12..<15]) + "-a" + String(h[15..<18]) + "-"
     }
     public mutating func next() -> String {
+        var out: [UInt8] = []
+        append(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The next id's text appended to `out` (prefix, then the counter as 12 lowercase hex digits).
+    public mutating func append(to out: inout [UInt8]) {
         counter &+= 1
-        let c = String(counter, radix: 16)
-        return prefix + String(repeating: "0", count: max(0, 12 - c.count)) + c
+        out.append(contentsOf: prefix.utf8)
+        var c = counter
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
+            var i = 16
+            repeat { i -= 1; buf[i] = UInt8(ascii: "0") + UInt8(c & 15) + (c & 15 >= 10 ? 39 : 0); c >>= 4 } while c > 0
+            while i > 4 { i -= 1; buf[i] = UInt8(ascii: "0") }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<16]))
+        }
     }
 }
 

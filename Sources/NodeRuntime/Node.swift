@@ -289,8 +289,10 @@ public final class Node {
     /// decided now (an upstream peer must accept a message at once, as ZMQ_IMMEDIATE makes it), so callers can
     /// retry elsewhere as before.
     @discardableResult
+    /// `routingHeader`, when given, is the envelope's routing header already serialized (see `Envelope.encode`).
     public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
-                     decision: String = "", reason: String = "", details: [(String, String)] = []) -> Bool {
+                     decision: String = "", reason: String = "", details: [(String, String)] = [],
+                     routingHeader: [UInt8]? = nil) -> Bool {
         var e = envelope
         lamport += 1
         e.lamport = lamport
@@ -314,7 +316,7 @@ public final class Node {
             }
             return false
         }
-        let bytes = e.encode()
+        let bytes = e.encode(routingHeader: routingHeader)
         tap("send", peer, bytes)
         let sentNs = SimClock.monotonicNanoseconds()
         outbox.append(Outgoing(socket: socket, routingId: link == .service ? Array(peer.utf8) : nil, frame: bytes,

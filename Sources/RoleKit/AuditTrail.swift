@@ -2,6 +2,7 @@
 // (RUN_DIR/cloudtrail/ACCOUNT.jsonl). A record names the model and the outcome, never the prompt or completion:
 // requestParameters carries only modelId (plus guardrail ids) and responseElements is always null.
 import FoundationEssentials
+import JSONText
 import NodeRuntime
 
 public final class AuditTrail {
@@ -44,36 +45,49 @@ public final class AuditTrail {
         }
     }
 
+    /// The constant runs of text between a record's values, built once per trail (the region is the trail's).
+    private lazy var afterEventTime = Array(#"","eventSource":"bedrock.amazonaws.com","eventName":"#.utf8)
+    private lazy var afterEventName = Array(#","awsRegion":"#.utf8) + Array(JSONText.quoted(region).utf8) + Array(#","sourceIPAddress":"#.utf8)
+
     public func record(_ e: Entry) {
         precondition(!e.requestId.isEmpty, "an audit record names its request")
-        // Written field by field in CloudTrail's order (no intermediate dictionary: this runs once per call).
-        var j = JSONLine(capacity: 768)
-        j.string("eventVersion", "1.09")
-        j.raw("userIdentity", e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
+        // CloudTrail's field order, written as constant runs and values (no intermediate dictionary, no per-key
+        // writes: this runs once per call).
+        var j: [UInt8] = []
+        j.reserveCapacity(900)
+        j.append(contentsOf: #"{"eventVersion":"1.09","userIdentity":"#.utf8)
+        j.append(contentsOf: e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
         // CloudTrail's eventTime has whole seconds (SimClock formats each second once).
-        j.string("eventTime", SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false))
-        j.string("eventSource", "bedrock.amazonaws.com")
-        j.string("eventName", e.eventName)
-        j.string("awsRegion", region)
-        j.string("sourceIPAddress", e.sourceIPAddress)
-        j.string("userAgent", e.userAgent)
-        j.raw("requestParameters", JSONValue.object(e.requestParameters).serialized())
-        j.raw("responseElements", Array("null".utf8))
-        j.string("requestID", e.requestId)
-        j.string("eventID", eventIds.next())
-        j.bool("readOnly", e.readOnly)
-        j.string("eventType", "AwsApiCall")
-        j.bool("managementEvent", e.eventCategory == "Management")
-        j.string("recipientAccountId", e.recipientAccountId)
-        j.string("eventCategory", e.eventCategory)
-        j.stringIfPresent("vpcEndpointId", e.vpcEndpointId)
-        j.stringIfPresent("vpcEndpointAccountId", e.vpcEndpointAccountId)
-        j.stringIfPresent("errorCode", e.errorCode)
-        j.stringIfPresent("errorMessage", e.errorMessage)
-        let line = j.finish()
+        j.append(contentsOf: #","eventTime":""#.utf8)
+        j.append(contentsOf: SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false).utf8)
+        j.append(contentsOf: afterEventTime)
+        JSONText.appendQuoted(e.eventName, to: &j)
+        j.append(contentsOf: afterEventName)
+        JSONText.appendQuoted(e.sourceIPAddress, to: &j)
+        j.append(contentsOf: #","userAgent":"#.utf8)
+        JSONText.appendQuoted(e.userAgent, to: &j)
+        j.append(contentsOf: #","requestParameters":"#.utf8)
+        j.append(contentsOf: JSONValue.object(e.requestParameters).serialized())
+        j.append(contentsOf: #","responseElements":null,"requestID":"#.utf8)
+        JSONText.appendQuoted(e.requestId, to: &j)
+        j.append(contentsOf: #","eventID":""#.utf8)
+        eventIds.append(to: &j)
+        j.append(contentsOf: (e.readOnly ? #"","readOnly":true,"eventType":"AwsApiCall","managementEvent":"#
+                                         : #"","readOnly":false,"eventType":"AwsApiCall","managementEvent":"#).utf8)
+        j.append(contentsOf: (e.eventCategory == "Management" ? "true" : "false").utf8)
+        j.append(contentsOf: #","recipientAccountId":"#.utf8)
+        JSONText.appendQuoted(e.recipientAccountId, to: &j)
+        j.append(contentsOf: #","eventCategory":"#.utf8)
+        JSONText.appendQuoted(e.eventCategory, to: &j)
+        for (key, value) in [(#","vpcEndpointId":"#, e.vpcEndpointId), (#","vpcEndpointAccountId":"#, e.vpcEndpointAccountId),
+                             (#","errorCode":"#, e.errorCode), (#","errorMessage":"#, e.errorMessage)] {
+            guard let value, !value.isEmpty else { continue }
+            j.append(contentsOf: key.utf8)
+            JSONText.appendQuoted(value, to: &j)
+        }
+        j.append(contentsOf: "}\n".utf8)
         let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
-        pending[account, default: []].append(contentsOf: line)
-        pending[account]!.append(10)
+        pending[account, default: []].append(contentsOf: j)
     }
 
     public func flush() {

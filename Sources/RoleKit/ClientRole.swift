@@ -210,8 +210,9 @@ public final class ClientRole: NodeRole {
         if let wrong = options["misroute"] {  // red-team knob: address the sealed request to another node
             e.destination = NodeAddress(node: wrong, account: node.peerAccount(wrong))
         }
+        let header = e.routingHeader
         do {
-            e.body = try session.seal(http.encode(), routingHeader: e.routingHeader)
+            e.body = try session.seal(http.encode(), routingHeader: header)
         } catch {
             complete(origin, requestId: requestId, result: .failure(.internalFailure("cannot seal: \(error)")), node: node)
             return nil
@@ -222,7 +223,7 @@ public final class ClientRole: NodeRole {
         pending[e.messageId] = Pending(origin: origin, requestId: requestId, sentNs: SimClock.monotonicNanoseconds(), token: token)
         timers[token] = e.messageId
         node.schedule(afterMs: Double(deadlineMs) + ClientRole.graceMs, token: token)
-        if !node.send(e, to: endpoint, link: .upstream(endpoint)) {
+        if !node.send(e, to: endpoint, link: .upstream(endpoint), routingHeader: header) {
             pending[e.messageId] = nil
             timers[token] = nil
             complete(origin, requestId: requestId, result: .failure(BedrockError("ServiceUnavailableException", 503,

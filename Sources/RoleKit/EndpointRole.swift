@@ -40,9 +40,9 @@ public final class EndpointRole: NodeRole {
     public func receive(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, link: Link, node: Node) {
         switch link {
         case .service:
-            forwardToService(envelope, from: peer, node: node)
+            forwardToService(envelope, routingHeader: routingHeader, from: peer, node: node)
         case .upstream:
-            relayToClient(envelope, node: node)
+            relayToClient(envelope, routingHeader: routingHeader, node: node)
         }
     }
 
@@ -50,7 +50,8 @@ public final class EndpointRole: NodeRole {
         node.answer(envelope, with: error, to: peer)
     }
 
-    private func forwardToService(_ envelope: Envelope, from peer: String, node: Node) {
+    /// The routing header is forwarded as received (only the hop part changes), not written again.
+    private func forwardToService(_ envelope: Envelope, routingHeader: [UInt8], from peer: String, node: Node) {
         var r = TraceRecord(event: .decision)
         r.messageId = envelope.messageId; r.requestId = envelope.requestId; r.peer = peer
         guard envelope.type == .invokeRequest || envelope.type == .cancel else {
@@ -95,12 +96,13 @@ public final class EndpointRole: NodeRole {
         var reason = ""
         reason.reserveCapacity(policyNote.utf8.count + stampNote.utf8.count + 32)
         reason += policyNote; reason += stampNote; reason += String(envelope.body.count); reason += " bytes, unreadable here)"
-        if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward", reason: reason, details: policyDetails) {
+        if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward", reason: reason, details: policyDetails,
+                      routingHeader: routingHeader) {
             answer(envelope, to: peer, error: .serviceUnavailable, node: node)
         }
     }
 
-    private func relayToClient(_ envelope: Envelope, node: Node) {
+    private func relayToClient(_ envelope: Envelope, routingHeader: [UInt8], node: Node) {
         let client = envelope.destination.node
         guard node.me.admits.contains(client) else {
             var r = TraceRecord(event: .rejected)
@@ -109,6 +111,6 @@ public final class EndpointRole: NodeRole {
             node.trace(r)
             return
         }
-        node.send(envelope, to: client, link: .service)
+        node.send(envelope, to: client, link: .service, routingHeader: routingHeader)
     }
 }

@@ -720,15 +720,17 @@ public final class FrontendRole: NodeRole {
     private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String,
                             node: Node, error: BedrockError?, reason: String) {
         var e = inbound.reply(.invokeResponse, messageId: node.ids.next(), from: node.address)
+        let header = e.routingHeader
         do {
-            e.body = try sessions.seal(response.encode(), sessionId: sessionId, routingHeader: e.routingHeader)
+            e.body = try sessions.seal(response.encode(), sessionId: sessionId, routingHeader: header)
         } catch {
             node.log("cannot seal response for \(call.requestId): \(error)")
             return
         }
         var details = response.status == 200 ? FrontendRole.okDetails : [("httpStatus", String(response.status))]
         if let error { details.append(("errorType", error.errorType)) }
-        node.send(e, to: endpointPeer, link: .service, decision: error == nil ? "respond" : "error", reason: reason, details: details)
+        node.send(e, to: endpointPeer, link: .service, decision: error == nil ? "respond" : "error", reason: reason, details: details,
+                  routingHeader: header)
         recordAudit(call: call, error: error, node: node)
     }
 
