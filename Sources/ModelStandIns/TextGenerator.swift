@@ -231,28 +231,37 @@ enum TextGenerator {
         var g = SeededGenerator(seed: seed)
         var keys = keywords(promptKey)
         if keys.isEmpty { keys = ["this topic"] }
-        var sentences: [String] = []
-        sentences.reserveCapacity(8)
-        sentences.append(fill(g.pick(compiledOpeners), key: keys[0], &g))
+        // The sentences are written one after another into one buffer, separated by a space (what joining them
+        // gave), without a String per sentence.
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        fill(g.pick(compiledOpeners), key: keys[0], &g, into: &out)
         let bodyCount = 2 + g.below(4)
+        var sentenceStarts = [0]
         for j in 0..<bodyCount {
-            sentences.append(fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g))
+            out.append(0x20)
+            sentenceStarts.append(out.count)
+            fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g, into: &out)
         }
         // A prompt that asks for a length ("in 500 tokens", "about 300 words") gets that many tokens of body
         // sentences before the closer (capped at 8,192), as a real model would write longer; other prompts are
-        // unchanged. The max-token cap still applies afterwards.
+        // unchanged. The max-token cap still applies afterwards. Each sentence is counted on its own, as before.
         if let wanted = requestedLength(promptKey) {
-            var total = sentences.reduce(0) { $0 + TokenCounter.count($1) }
+            sentenceStarts.append(out.count + 1)
+            var total = 0
+            for i in 0..<(sentenceStarts.count - 1) { total += TokenCounter.count(out, sentenceStarts[i]..<(sentenceStarts[i + 1] - 1)) }
             var j = bodyCount
             while total < wanted {
-                let sentence = fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g)
-                total += TokenCounter.count(sentence)
-                sentences.append(sentence)
+                out.append(0x20)
+                let start = out.count
+                fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g, into: &out)
+                total += TokenCounter.count(out, start..<out.count)
                 j += 1
             }
         }
-        sentences.append(fill(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g))
-        return sentences.joined(separator: " ")
+        out.append(0x20)
+        fill(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// "N tokens" or "N words" in the prompt (N from 1 to 8,192), the first one found.
@@ -350,7 +359,8 @@ enum TextGenerator {
     static let compiledBodies = bodies.map(compile)
     static let compiledClosers = closers.map(compile)
 
-    static func fill(_ template: [Segment], key: String, _ g: inout SeededGenerator) -> String {
+    /// The sentence of `template` appended to `out` as UTF-8.
+    static func fill(_ template: [Segment], key: String, _ g: inout SeededGenerator, into out: inout [UInt8]) {
         // Draw order is part of the output contract: n1, n2, a1, a2, v, v3b, adverb, preposition.
         let n1 = g.pick(nouns)
         var n2 = g.pick(nouns)
@@ -359,32 +369,30 @@ enum TextGenerator {
         var a2 = g.pick(adjectives)
         if a2 == a1 { a2 = adjectives[((adjectives.firstIndex(of: a1) ?? 0) + 1) % adjectives.count] }
         let v = g.pick(verbs)
-        let v3b = g.pick(verbs) + "s"
-        let d = g.pick(adverbs)
+        let v3bVerb = g.pick(verbs)
+        let adverb = g.pick(adverbs)
         let p = g.pick(prepositions)
-        var out = ""
-        out.reserveCapacity(96 + 2 * key.utf8.count)
+        out.reserveCapacity(out.count + 96 + 2 * key.utf8.count)
         for segment in template {
             switch segment {
-            case .text(let t): out += t
+            case .text(let t): out.append(contentsOf: t.utf8)
             case .slot(let s):
                 switch s {
-                case .kc: out += capitalized(key)
-                case .k: out += key
-                case .n2: out += n2
-                case .n: out += n1
-                case .a2: out += a2
-                case .a: out += a1
-                case .v3b: out += v3b
-                case .v3: out += v; out += "s"
-                case .v: out += v
-                case .d: out += d
-                case .p: out += p
+                case .kc: out.append(contentsOf: capitalized(key).utf8)
+                case .k: out.append(contentsOf: key.utf8)
+                case .n2: out.append(contentsOf: n2.utf8)
+                case .n: out.append(contentsOf: n1.utf8)
+                case .a2: out.append(contentsOf: a2.utf8)
+                case .a: out.append(contentsOf: a1.utf8)
+                case .v3b: out.append(contentsOf: v3bVerb.utf8); out.append(UInt8(ascii: "s"))
+                case .v3: out.append(contentsOf: v.utf8); out.append(UInt8(ascii: "s"))
+                case .v: out.append(contentsOf: v.utf8)
+                case .d: out.append(contentsOf: adverb.utf8)
+                case .p: out.append(contentsOf: p.utf8)
                 case .unknown: break
                 }
             }
         }
-        return out
     }
 
     static func capitalized(_ s: String) -> String {

@@ -23,6 +23,17 @@ public enum TokenCounter {
         }
     }
 
+    /// Number of tokens in the UTF-8 text `bytes[range]` (a range on scalar boundaries).
+    static func count(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
+        bytes.withUnsafeBufferPointer { all in
+            let p = UnsafeBufferPointer(rebasing: all[range])
+            if let n = countASCII(p) { return n }
+            var n = 0
+            scan(p) { _, _ in n += 1; return true }
+            return n
+        }
+    }
+
     /// The tokens of `text` as strings, each carrying the whitespace before it; trailing
     /// whitespace is attached to the last token. When `text` has at least one token the
     /// pieces concatenate back to `text` exactly, and `pieces(text).count == count(text)`.

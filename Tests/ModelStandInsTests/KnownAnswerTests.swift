@@ -10,6 +10,18 @@ import Testing
         #expect(StableHash.of("foobar") == 0x8594_4171_f739_67e8)
     }
 
+    /// Pinned output of a prompt that asks for a length (the generator then adds body sentences, counting each):
+    /// the text and its count as the String-per-sentence generator produced them (checked against that build).
+    @Test func pinnedLengthRequestResponse() throws {
+        let titan = try #require(ModelCatalog.lookup("amazon.titan-text-express-v1", region: "us-east-1"))
+        let out = try invoke(titan, #"{"inputText":"Please write 300 words about escrow accounts and private links","textGenerationConfig":{"maxTokenCount":4000}}"#)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(out.body)) as? [String: Any])
+        let result = try #require((body["results"] as? [[String: Any]])?.first)
+        let text = try #require(result["outputText"] as? String)
+        #expect(text.utf8.count == 1174 && StableHash.of(text) == 0x9d47_e5c3_aa8a_9d95)
+        #expect(result["tokenCount"] as? Int == 330)
+    }
+
     /// Pinned output: any change of generator, vocabulary, tokenizer or serializer, or any
     /// per-process randomness (e.g. Swift's seeded Hasher) would change these bytes.
     @Test func pinnedClaudeResponse() throws {
