@@ -77,16 +77,16 @@ public struct Envelope: Sendable {
     /// Claims the sender makes in the clear for intermediaries (e.g. the caller's access key id, so the PrivateLink
     /// endpoint can evaluate its endpoint policy). Bound as AAD, so they cannot be altered on the way, and the front
     /// end checks them against what it authenticates.
-    public var claims: [String: String] = [:]
+    public var claims: StringPairs = [:]
     // Hop part (not authenticated end to end).
     public var lamport: UInt64
-    public var stamps: [String: String]
+    public var stamps: StringPairs
     public var body: [UInt8]
 
     public init(
         type: MessageType, messageId: String, inReplyTo: String = "", requestId: String, traceparent: String,
         source: NodeAddress, destination: NodeAddress, deadlineUnixMs: UInt64, lamport: UInt64 = 0,
-        stamps: [String: String] = [:], body: [UInt8] = []
+        stamps: StringPairs = [:], body: [UInt8] = []
     ) {
         self.type = type
         self.messageId = messageId
@@ -114,14 +114,6 @@ public struct Envelope: Sendable {
         return w.bytes
     }
 
-    /// Sorted pairs; no sorting work for the common zero or one entry.
-    static func ordered(_ d: [String: String]) -> [(key: String, value: String)] {
-        var pairs = d.map { (key: $0.key, value: $0.value) }   // the one allocation
-        if pairs.count > 1 { pairs.sort { $0.key < $1.key } }
-        if pairs.count > EnvelopeLimits.maxStamps { pairs.removeLast(pairs.count - EnvelopeLimits.maxStamps) }
-        return pairs
-    }
-
     func writeRoutingHeader(_ w: inout ByteWriter) {
         w.raw(Envelope.magic)
         w.u8(Envelope.version)
@@ -134,8 +126,7 @@ public struct Envelope: Sendable {
         w.string(traceparent)
         w.string(source.node); w.string(source.account)
         w.string(destination.node); w.string(destination.account)
-        w.u8(UInt8(min(claims.count, EnvelopeLimits.maxStamps)))
-        for (k, v) in Envelope.ordered(claims) { w.string(k); w.string(v) }
+        w.pairs(claims)
     }
 
     public func encode() -> [UInt8] {
@@ -159,8 +150,7 @@ public struct Envelope: Sendable {
         var w = ByteWriter(capacity: size)
         if let header { w.raw(header) } else { writeRoutingHeader(&w) }
         w.u64(lamport)
-        w.u8(UInt8(min(stamps.count, EnvelopeLimits.maxStamps)))
-        for (k, v) in Envelope.ordered(stamps) { w.string(k); w.string(v) }
+        w.pairs(stamps)
         w.blob32(body)
         return w.bytes
     }
@@ -201,10 +191,11 @@ public struct Envelope: Sendable {
         guard claimCount <= EnvelopeLimits.maxStamps else {
             throw WireFormatError(field: "claims", problem: "\(claimCount) claims exceeds the limit of \(EnvelopeLimits.maxStamps)")
         }
-        var claims: [String: String] = [:]
+        var claims = StringPairs()
+        claims.reserveCapacity(claimCount)
         for i in 0..<claimCount {
             let k = try r.string("claims[\(i)].key", max: max, recent: recent, slot: 4 + 2 * min(i, 3))
-            claims[k] = try r.string("claims[\(i)].value", max: max, recent: recent, slot: 5 + 2 * min(i, 3))
+            claims.appendDecoded(k, try r.string("claims[\(i)].value", max: max, recent: recent, slot: 5 + 2 * min(i, 3)))
         }
         let headerEnd = r.offset
         let lamport = try r.u64("lamport")
@@ -212,10 +203,11 @@ public struct Envelope: Sendable {
         guard stampCount <= EnvelopeLimits.maxStamps else {
             throw WireFormatError(field: "stamps", problem: "\(stampCount) stamps exceeds the limit of \(EnvelopeLimits.maxStamps)")
         }
-        var stamps: [String: String] = [:]
+        var stamps = StringPairs()
+        stamps.reserveCapacity(stampCount)
         for i in 0..<stampCount {
             let k = try r.string("stamps[\(i)].key", max: max, recent: recent, slot: 12 + 2 * min(i, 3))
-            stamps[k] = try r.string("stamps[\(i)].value", max: max, recent: recent, slot: 13 + 2 * min(i, 3))
+            stamps.appendDecoded(k, try r.string("stamps[\(i)].value", max: max, recent: recent, slot: 13 + 2 * min(i, 3)))
         }
         let body = try r.blob32("body", max: EnvelopeLimits.maxBodyBytes)
         guard r.isAtEnd else { throw WireFormatError(field: "frame", problem: "\(r.remaining) trailing bytes") }

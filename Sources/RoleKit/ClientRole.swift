@@ -60,7 +60,7 @@ public final class ClientRole: NodeRole {
     /// Hook for request signing (authorization issue): adds SigV4 headers to the request before sealing.
     public var signer: ((inout HTTPRequest, [String: String]) -> Void)?
     /// Claims sent in the clear (AAD-bound) for the endpoint policy, e.g. the access key id.
-    public var claimsProvider: (([String: String]) -> [String: String])?
+    public var claimsProvider: (([String: String]) -> StringPairs)?
     /// Extra operator commands (e.g. the `aws` command of the README section "Fine-tuning, provisioned throughput, customer KMS and S3"): returns true when it handled one.
     public var extraControl: ((ControlRequest, Node) -> Bool)?
     /// Answers on links other than the runtime path (e.g. from the account's kms and s3 nodes): true when consumed.
@@ -170,7 +170,7 @@ public final class ClientRole: NodeRole {
     /// Sends an HTTP request exactly as given (already signed by the SDK that sent it: no re-signing) sealed for the
     /// front end. `handle` comes back with the answer through `externalSink`. Returns the request id.
     @discardableResult
-    public func sendExternal(_ http: HTTPRequest, claims: [String: String], deadlineMs: UInt64, handle: UInt64, node: Node) -> String {
+    public func sendExternal(_ http: HTTPRequest, claims: StringPairs, deadlineMs: UInt64, handle: UInt64, node: Node) -> String {
         let requestId = requestIds.next()
         transmit(http, claims: claims, requestId: requestId, deadlineMs: deadlineMs, options: [:], origin: .external(handle), node: node)
         return requestId
@@ -201,7 +201,7 @@ public final class ClientRole: NodeRole {
     }
 
     @discardableResult
-    private func transmit(_ http: HTTPRequest, claims: [String: String]?, requestId: String, deadlineMs: UInt64, options: [String: String],
+    private func transmit(_ http: HTTPRequest, claims: StringPairs?, requestId: String, deadlineMs: UInt64, options: [String: String],
                           origin: Origin, node: Node) -> String? {
         var e = Envelope(
             type: .invokeRequest, messageId: node.ids.next(), requestId: requestId, traceparent: nextTraceparent(),

@@ -31,7 +31,7 @@ public final class ClientAuthorization {
     let account: String
     let region: String
     /// Claims for the request being sent: `sign` runs just before `claims` in ClientRole.send, on the same thread.
-    private var pendingClaims: [String: String] = [:]
+    private var pendingClaims = StringPairs()
 
     public init(node: Node) throws {
         let config = try IAMConfig.load(runDirectory: node.manifest.runDirectory)
@@ -74,7 +74,8 @@ public final class ClientAuthorization {
     }
 
     public func sign(_ request: inout HTTPRequest, options: [String: String]) {
-        pendingClaims = Dictionary(minimumCapacity: 4)   // action, resource, accessKeyId: one allocation
+        pendingClaims = StringPairs()
+        pendingClaims.reserveCapacity(3)   // action, resource, accessKeyId: one allocation
         // SigV4 signs path and query separately; send them that way.
         (request.path, request.query) = request.pathAndQuery
         if let (action, resource) = classified(request) {
@@ -113,7 +114,7 @@ public final class ClientAuthorization {
         }
     }
 
-    public func claims(options: [String: String]) -> [String: String] {
+    public func claims(options: [String: String]) -> StringPairs {
         defer { pendingClaims = [:] }
         return pendingClaims
     }

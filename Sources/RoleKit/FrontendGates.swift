@@ -34,7 +34,7 @@ public struct FrontendCall {
     public let sourceEndpointNode: String
     public let clientNode: String
     public let clientAccount: String
-    public let claims: [String: String]
+    public let claims: StringPairs
     /// Filled in by gates (e.g. the authenticated principal's account as "callerAccount"), used by later gates, the
     /// handlers and the audit record.
     public var attributes: [String: String] = Dictionary(minimumCapacity: 8)   // gates set several: one allocation
@@ -48,7 +48,7 @@ public struct FrontendCall {
 
     public init(requestId: String, request: HTTPRequest, operationName: String, runtimeOperation: RuntimeOperation?,
                 iamAction: String, resourceArn: String, modelId: String, sourceVpce: String?, sourceVpc: String?,
-                sourceEndpointNode: String, clientNode: String, clientAccount: String, claims: [String: String]) {
+                sourceEndpointNode: String, clientNode: String, clientAccount: String, claims: StringPairs) {
         self.requestId = requestId; self.request = request; self.operationName = operationName
         self.runtimeOperation = runtimeOperation; self.iamAction = iamAction; self.resourceArn = resourceArn
         self.modelId = modelId; self.sourceVpce = sourceVpce; self.sourceVpc = sourceVpc

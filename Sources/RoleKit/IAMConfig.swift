@@ -3,6 +3,7 @@
 //   RUN_DIR/keys/credentials.json  access key id -> secret (+ session token), mode 0600 (front end and clients)
 //   RUN_DIR/model-access.json      model access state per account and region (seeded at up, changed at run time)
 // Policies travel as their JSON text and are parsed again (with IAMPolicy) by each node at start.
+import Envelope
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -167,7 +168,7 @@ public final class ResolvedPrincipal: Sendable {
     /// both evaluate with it): principal tags, aws:SecureTransport (the SDK endpoint's claim, bound to the sealed
     /// request as AAD), aws:RequestedRegion, aws:CurrentTime, aws:EpochTime, aws:SourceVpce and aws:SourceVpc. Keys
     /// are in IAM's lowercase form (condition keys are case-insensitive), so nothing is folded per call.
-    func requestContext(region: String, claims: [String: String], sourceVpce: String?, sourceVpc: String?) -> [String: ContextValue] {
+    func requestContext(region: String, claims: StringPairs, sourceVpce: String?, sourceVpc: String?) -> [String: ContextValue] {
         var context = tagContext
         context.reserveCapacity(context.count + 9)
         let nowMs = SimClock.unixMilliseconds()

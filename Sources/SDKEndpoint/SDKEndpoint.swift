@@ -7,6 +7,7 @@
 // endpoint still sees only ciphertext. The answer (status, headers, body) is written back; a streamed answer arrives
 // as sealed pieces and each is written at once as an HTTP chunk. A connection that closes while its request is in
 // flight cancels the request everywhere. Everything runs on the node's I/O thread (Node.watch); nothing blocks.
+import Envelope
 import EventStream
 import HTTPWire
 import NodeRuntime
@@ -195,7 +196,7 @@ public final class SDKEndpoint: ClientExternalSink {
         let request = c.queued.removeFirst()
         let sealed = SealedRequest(method: request.method, path: request.path, query: request.query,
                                    headers: request.headers.map { SealedHeader($0.name, $0.value) }, body: request.body)
-        var claims: [String: String] = ["secureTransport": c.transport.isSecure ? "true" : "false"]
+        var claims: StringPairs = ["secureTransport": c.transport.isSecure ? "true" : "false"]
         if let key = SDKEndpoint.accessKeyId(authorization: request.headers["Authorization"]) { claims["accessKeyId"] = key }
         if let (action, resource) = ClientAuthorization.classify(sealed, region: region), resource.utf8.count <= 500 {
             claims["action"] = action

@@ -38,7 +38,7 @@ struct EnvelopeCodecTests {
     /// whether a field repeats, changes, grows, shrinks or is empty.
     @Test func aNodesDecoderGivesEachFrameItsOwnValues() throws {
         let decoder = EnvelopeDecoder()
-        let variants: [(String, String, [String: String], [String: String])] = [
+        let variants: [(String, String, StringPairs, StringPairs)] = [
             ("runtime-frontend", "999999999999", ["vpceId": "vpce-0123"], ["accessKeyId": "AKIAEXAMPLE"]),
             ("runtime-frontend", "999999999999", ["vpceId": "vpce-0123"], ["accessKeyId": "AKIAEXAMPLE"]),
             ("runtime-frontend-2", "999999999998", ["vpceId": "vpce-0124", "vpcId": "vpc-1"], ["accessKeyId": "AKIAEXAMPLF"]),
