@@ -150,18 +150,19 @@ public enum SigV4Canonical {
         lowered.reserveCapacity(headers.count * 16)
         var nameRanges: [Range<Int>] = []
         nameRanges.reserveCapacity(headers.count)
-        for header in headers {
+        // Indexed in place: iterating the headers copied each (two String retains) once per signed name.
+        for i in headers.indices {
             let start = lowered.count
-            for b in header.name.utf8 { lowered.append(ASCII.lower(b)) }
+            for b in headers[i].name.utf8 { lowered.append(ASCII.lower(b)) }
             nameRanges.append(start..<lowered.count)
         }
         for name in signedHeaderNames {
             out.append(contentsOf: name.utf8)
             out.append(UInt8(ascii: ":"))
             var first = true
-            for (i, header) in headers.enumerated() where equalsLowered(lowered, nameRanges[i], name) {
+            for i in headers.indices where equalsLowered(lowered, nameRanges[i], name) {
                 if !first { out.append(UInt8(ascii: ",")) }
-                appendTrimmed(header.value, to: &out)
+                appendTrimmed(headers[i].value, to: &out)
                 first = false
             }
             out.append(UInt8(ascii: "\n"))

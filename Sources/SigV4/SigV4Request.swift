@@ -45,12 +45,15 @@ public struct SigV4Request: Sendable, Hashable {
 
     /// All values of a header, in wire order (name compared case-insensitively).
     public func values(for name: String) -> [String] {
-        headers.compactMap { ASCII.equalsIgnoringCase($0.name, name) ? $0.value : nil }
+        var out: [String] = []
+        for i in headers.indices where ASCII.equalsIgnoringCase(headers[i].name, name) { out.append(headers[i].value) }
+        return out
     }
 
-    /// The first value of a header, if present.
+    /// The first value of a header, if present. (Indexed in place: a closure over the elements copies each header.)
     public func firstValue(for name: String) -> String? {
-        headers.first { ASCII.equalsIgnoringCase($0.name, name) }?.value
+        for i in headers.indices where ASCII.equalsIgnoringCase(headers[i].name, name) { return headers[i].value }
+        return nil
     }
 
     /// Removes every header with this name (case-insensitive).
