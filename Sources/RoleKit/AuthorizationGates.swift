@@ -94,13 +94,43 @@ public final class FrontendAuthorization {
         return (version.map { "\(arn):\($0)" } ?? arn, arn)
     }
 
+    /// Everything an evaluation reads that can differ between two calls of one principal: the policies are fixed
+    /// per principal, endpoint and account for the run, and the request context is built from exactly these (its
+    /// times at whole seconds). Equal keys therefore give equal evaluations.
+    struct DecisionKey: Hashable {
+        let principal: ObjectIdentifier   // the loaded principal: its policies, boundary, session policy and tags
+        let action, resource: String
+        let secureTransport: Bool
+        let sourceVpce, sourceVpc, guardrail: String?
+        let epochSecond: UInt64
+    }
+    /// Decisions of the current second, by key: at thousands of calls per second one principal's calls through one
+    /// endpoint evaluate the same input again and again. Bounded, and emptied when the second changes.
+    private var decisions = BoundedCache<DecisionKey, (result: EvaluationResult, crossAccount: Bool)>(limit: 1024)
+    private var decisionsSecond: UInt64 = 0
+
     /// Evaluates one action for the authenticated principal with the request context AWS builds.
     func evaluate(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall) -> (result: EvaluationResult, crossAccount: Bool) {
-        var context = p.requestContext(region: region, claims: call.claims, sourceVpce: call.sourceVpce, sourceVpc: call.sourceVpc)
+        let nowMs = SimClock.unixMilliseconds()
+        let second = nowMs / 1000
+        if second != decisionsSecond { decisions.removeAll(); decisionsSecond = second }
+        let guardrail = guardrail(of: call, account: p.config.accountId)
+        let key = DecisionKey(principal: ObjectIdentifier(p), action: action, resource: resource,
+                              secureTransport: call.claims["secureTransport"] != "false",
+                              sourceVpce: call.sourceVpce, sourceVpc: call.sourceVpc, guardrail: guardrail?.conditionValue,
+                              epochSecond: second)
+        return decisions.value(for: key) {
+            evaluateUncached(p, action: action, resource: resource, call: call, guardrail: guardrail, nowMs: nowMs)
+        }
+    }
+
+    private func evaluateUncached(_ p: ResolvedPrincipal, action: String, resource: String, call: FrontendCall,
+                                  guardrail: (conditionValue: String, arn: String)?, nowMs: UInt64) -> (result: EvaluationResult, crossAccount: Bool) {
+        var context = p.requestContext(region: region, claims: call.claims, sourceVpce: call.sourceVpce, sourceVpc: call.sourceVpc, nowMs: nowMs)
         if let org = directory.config.organizationId, directory.scpLevels[p.config.accountId] != nil {
             context["aws:principalorgid"] = .single(org)
         }
-        if let g = guardrail(of: call, account: p.config.accountId) { context["bedrock:guardrailidentifier"] = .single(g.conditionValue) }
+        if let g = guardrail { context["bedrock:guardrailidentifier"] = .single(g.conditionValue) }
         let request = RequestContext(action: action, resource: resource, prepared: p.prepared, context: context)
         var endpoints: [PolicyDocument] = []
         if let vpce = call.sourceVpce, let ep = directory.endpointPolicy(vpce) { endpoints = [ep.document] }

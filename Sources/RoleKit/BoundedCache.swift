@@ -16,4 +16,6 @@ struct BoundedCache<Key: Hashable, Value> {
         entries[key] = made
         return made
     }
+
+    mutating func removeAll() { entries.removeAll(keepingCapacity: true) }
 }

@@ -168,10 +168,10 @@ public final class ResolvedPrincipal: Sendable {
     /// both evaluate with it): principal tags, aws:SecureTransport (the SDK endpoint's claim, bound to the sealed
     /// request as AAD), aws:RequestedRegion, aws:CurrentTime, aws:EpochTime, aws:SourceVpce and aws:SourceVpc. Keys
     /// are in IAM's lowercase form (condition keys are case-insensitive), so nothing is folded per call.
-    func requestContext(region: String, claims: StringPairs, sourceVpce: String?, sourceVpc: String?) -> [String: ContextValue] {
+    func requestContext(region: String, claims: StringPairs, sourceVpce: String?, sourceVpc: String?,
+                        nowMs: UInt64 = SimClock.unixMilliseconds()) -> [String: ContextValue] {
         var context = tagContext
         context.reserveCapacity(context.count + 9)
-        let nowMs = SimClock.unixMilliseconds()
         context["aws:securetransport"] = claims["secureTransport"] == "false" ? "false" : "true"
         context["aws:requestedregion"] = .single(region)
         context["aws:currenttime"] = .single(SimClock.iso8601(unixMs: nowMs, fractional: false))

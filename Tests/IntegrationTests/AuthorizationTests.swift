@@ -207,6 +207,49 @@ struct AuthorizationTests {
         run.check(status(viaA) == "AccessDeniedException" && message(viaA).contains("bedrock:GetUseCaseForModelAccess"), "via vpce-a: \(viaA)")
     }
 
+    /// The front end keeps the decisions of the current second (its request context has whole-second times); a
+    /// policy that allows only until a moment must deny the first call after it, whatever was decided before.
+    @Test(.timeLimit(.minutes(2)))
+    func aTimeConditionedPolicyDeniesOnceItsTimeHasPassed() throws {
+        let dir = NSTemporaryDirectory() + "bedrock-sim-timed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = try String(contentsOfFile: Paths.repo + "/Topologies/default.yaml", encoding: .utf8)
+        let cut = base.range(of: "# --- Principals")!.lowerBound
+        let until = Date().addingTimeInterval(8)
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        let topology = String(base[..<cut]) + """
+        principals:
+          - account: customer-a
+            users:
+              - name: timed-app
+                accessKeys: [{ id: AKIAEXAMPLETIMED0001, secret: wJalrXUtnFEMI/K7MDENG/bPxRfiCYTIMED00001 }]
+                policies:
+                  - document:
+                      Version: "2012-10-17"
+                      Statement:
+                        - Effect: Allow
+                          Action: bedrock:InvokeModel
+                          Resource: "*"
+                          Condition: { DateLessThan: { "aws:CurrentTime": "\(f.string(from: until))" } }
+            modelAccess: all
+
+        """
+        try topology.write(toFile: dir + "/t.yaml", atomically: true, encoding: .utf8)
+        let run = SimRun(topology: dir + "/t.yaml")
+        defer { run.stop() }
+        guard run.up() else { return }
+        var before: [String] = []
+        while Date() < until.addingTimeInterval(-2) && before.count < 4 {
+            before.append(status(run.call(titan, titanBody, from: "client-a", principal: "timed-app")))
+        }
+        run.check(!before.isEmpty && before.allSatisfy { $0 == "ok" }, "before \(until): \(before)")
+        Thread.sleep(until: until.addingTimeInterval(1.2))
+        let after = run.call(titan, titanBody, from: "client-a", principal: "timed-app")
+        run.check(status(after) == "AccessDeniedException", "after \(until): \(after)")
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func malformedOrMissingPolicyFilesAreRefusedAtUpWithFileAndJSONPath() throws {
         let dir = NSTemporaryDirectory() + "bedrock-sim-authz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
