@@ -267,9 +267,15 @@ public final class Node {
     /// Account of each node of the run (asked on every traced send and receive).
     private lazy var accountOfNode: [String: String] = Dictionary(manifest.nodes.map { ($0.name, $0.accountId) }, uniquingKeysWith: { a, _ in a })
 
+    /// The last few peers asked about and their accounts: a node's records name the same few peers (a relay
+    /// alternates between two), and comparing node names (small Strings) costs less than hashing them.
+    private var recentPeerAccounts: [(peer: String, account: String)] = []
     public func peerAccount(_ peer: String) -> String {
-        if peer == "operator" { return "" }
-        return accountOfNode[peer] ?? ""
+        for i in recentPeerAccounts.indices where recentPeerAccounts[i].peer == peer { return recentPeerAccounts[i].account }
+        let account = peer == "operator" ? "" : accountOfNode[peer] ?? ""
+        if recentPeerAccounts.count == 4 { recentPeerAccounts.removeFirst() }
+        recentPeerAccounts.append((peer, account))
+        return account
     }
 
     /// Whether a message type is sealed end to end between client and front end (besides CURVE on the link).
