@@ -193,11 +193,27 @@ public final class ClientRole: NodeRole {
         node.send(e, to: endpoint, link: .upstream(endpoint))
     }
 
-    /// A W3C traceparent per call, from a counter (no random call per request).
+    /// A W3C traceparent per call, from a counter (no random call per request): "00-" + the 16 random hex digits
+    /// and the counter as 16 hex digits (the trace id) + "-" + the random digits again (the parent id) + "-01",
+    /// written into one 55-byte String.
     private func nextTraceparent() -> String {
         traceCounter &+= 1
-        let counterHex = String(traceCounter, radix: 16)
-        return "00-\(traceIdPrefix)\(String(repeating: "0", count: 16 - counterHex.count))\(counterHex)-\(traceIdPrefix)-01"
+        let counter = traceCounter
+        let prefix = traceIdPrefix.utf8
+        return String(unsafeUninitializedCapacity: 55) { out in
+            var i = 0
+            func put(_ b: UInt8) { out[i] = b; i += 1 }
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
+            for b in prefix { put(b) }
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let d = UInt8(truncatingIfNeeded: (counter >> UInt64(shift)) & 15)
+                put(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10)
+            }
+            put(UInt8(ascii: "-"))
+            for b in prefix { put(b) }
+            put(UInt8(ascii: "-")); put(UInt8(ascii: "0")); put(UInt8(ascii: "1"))
+            return i
+        }
     }
 
     @discardableResult

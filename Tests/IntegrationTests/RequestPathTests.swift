@@ -76,6 +76,14 @@ struct RequestPathTests {
                   "allow reason: \(reason)")
         run.check(again2?["reason"] as? String == reason && again2?["gate"] as? String == first?["gate"] as? String,
                   "the second call's allow record differs: \(String(describing: again2))")
+        // Each call has its own W3C trace context (version 00, 16-byte trace id, 8-byte parent id, sampled).
+        let lines = ((try? String(contentsOfFile: run.runDir + "/trace.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let contexts = [requestId, second["requestId"] as? String ?? ""].map { id in
+            lines.first { $0["requestId"] as? String == id && $0["node"] as? String == "client-a" && $0["event"] as? String == "send" }?["traceparent"] as? String ?? ""
+        }
+        run.check(contexts.allSatisfy { $0.range(of: "^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", options: .regularExpression) != nil }
+                  && contexts[0] != contexts[1], "traceparents: \(contexts)")
     }
 
     @Test(.timeLimit(.minutes(3)))
