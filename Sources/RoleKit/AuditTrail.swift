@@ -31,6 +31,8 @@ public final class AuditTrail {
         public var sourceIPAddress: String
         public var userAgent: String
         public var requestParameters: [String: JSONValue]
+        /// `requestParameters` already serialized, when the caller has it (nil: serialize `requestParameters`).
+        public var requestParametersJSON: [UInt8]?
         public var vpcEndpointId: String?
         public var vpcEndpointAccountId: String?
         public var errorCode: String?
@@ -67,7 +69,7 @@ public final class AuditTrail {
         j.append(contentsOf: #","userAgent":"#.utf8)
         JSONText.appendQuoted(e.userAgent, to: &j)
         j.append(contentsOf: #","requestParameters":"#.utf8)
-        j.append(contentsOf: JSONValue.object(e.requestParameters).serialized())
+        j.append(contentsOf: e.requestParametersJSON ?? JSONValue.object(e.requestParameters).serialized())
         j.append(contentsOf: #","responseElements":null,"requestID":"#.utf8)
         JSONText.appendQuoted(e.requestId, to: &j)
         j.append(contentsOf: #","eventID":""#.utf8)

@@ -355,6 +355,9 @@ public final class FrontendRole: NodeRole {
         return (reason, details)
     }
 
+    /// CloudTrail `requestParameters` of a call that names only its model, serialized, per model id.
+    private var modelOnlyParameters = BoundedCache<String, [UInt8]>(limit: 4096)
+
     /// The foundation-model ARN a runtime call on `modelId` is authorized against, per model id.
     private var resourceArns = BoundedCache<String, String>(limit: 4096)
     private func resourceArn(of modelId: String) -> String {
@@ -744,14 +747,24 @@ public final class FrontendRole: NodeRole {
             identity = ["type": .string("AWSAccount"), "accountId": .string(call.clientAccount), "principalId": .string(call.clientAccount)]
         }
         var params: [String: JSONValue] = call.auditParameters
-        if !call.modelId.isEmpty { params["modelId"] = .string(call.modelId) }
-        if let g = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") { params["guardrailIdentifier"] = .string(g) }
-        if let v = call.request.header("X-Amzn-Bedrock-GuardrailVersion") { params["guardrailVersion"] = .string(v) }
+        let guardrail = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier"), version = call.request.header("X-Amzn-Bedrock-GuardrailVersion")
+        // The usual parameters, only the model id, are serialized once per model.
+        let onlyModel = params.isEmpty && guardrail == nil && version == nil && !call.modelId.isEmpty
+        if !onlyModel {
+            if !call.modelId.isEmpty { params["modelId"] = .string(call.modelId) }
+            if let g = guardrail { params["guardrailIdentifier"] = .string(g) }
+            if let v = version { params["guardrailVersion"] = .string(v) }
+        }
         var entry = AuditTrail.Entry(
             eventName: call.operationName, requestId: call.requestId,
             recipientAccountId: call.callerAccount, userIdentity: identity,
             sourceIPAddress: call.attributes["sourceIp"] ?? call.clientNode, userAgent: call.request.header("User-Agent") ?? "",
             requestParameters: params)
+        if onlyModel {
+            entry.requestParametersJSON = modelOnlyParameters.value(for: call.modelId) {
+                JSONValue.object(["modelId": .string(call.modelId)]).serialized()
+            }
+        }
         if let c = call.attributes["eventCategory"] { entry.eventCategory = c }
         if let r = call.attributes["readOnly"] { entry.readOnly = r == "true" }
         entry.userIdentityJSON = identityJSON
