@@ -120,8 +120,14 @@ public enum SigV4Canonical {
 
     /// True when `value` has no leading/trailing whitespace, no whitespace other than single spaces.
     static func isTrimmed(_ value: String) -> Bool {
+        if let r = value.utf8.withContiguousStorageIfAvailable({ isTrimmed(bytes: $0) }) { return r }
+        return Array(value.utf8).withUnsafeBufferPointer { isTrimmed(bytes: $0) }
+    }
+
+    /// Over the bytes in place (iterating a String's UTF8View checks its representation on every byte).
+    static func isTrimmed(bytes value: UnsafeBufferPointer<UInt8>) -> Bool {
         var previousSpace = true  // so a leading space fails
-        for byte in value.utf8 {
+        for byte in value {
             if byte == 0x20 {
                 if previousSpace { return false }
                 previousSpace = true
@@ -153,7 +159,12 @@ public enum SigV4Canonical {
         // Indexed in place: iterating the headers copied each (two String retains) once per signed name.
         for i in headers.indices {
             let start = lowered.count
-            for b in headers[i].name.utf8 { lowered.append(ASCII.lower(b)) }
+            let inPlace: Void? = headers[i].name.utf8.withContiguousStorageIfAvailable { bytes -> Void in
+                for b in bytes { lowered.append(ASCII.lower(b)) }
+            }
+            if inPlace == nil {
+                for b in headers[i].name.utf8 { lowered.append(ASCII.lower(b)) }
+            }
             nameRanges.append(start..<lowered.count)
         }
         for name in signedHeaderNames {
@@ -200,6 +211,13 @@ public enum SigV4Canonical {
     @inline(__always)
     static func equalsLowered(_ lowered: [UInt8], _ range: Range<Int>, _ name: String) -> Bool {
         guard range.count == name.utf8.count else { return false }
+        let inPlace = name.utf8.withContiguousStorageIfAvailable { n in
+            lowered.withUnsafeBufferPointer { l in
+                for k in 0..<n.count where l[range.lowerBound + k] != ASCII.lower(n[k]) { return false }
+                return true
+            }
+        }
+        if let inPlace { return inPlace }
         var i = range.lowerBound
         for b in name.utf8 {
             if lowered[i] != ASCII.lower(b) { return false }
@@ -210,10 +228,18 @@ public enum SigV4Canonical {
 
     /// `trimAll` written straight into `out`.
     static func appendTrimmed(_ value: String, to out: inout [UInt8]) {
-        if isTrimmed(value) { out.append(contentsOf: value.utf8); return }
+        if let done = value.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            appendTrimmed(bytes: bytes, to: &out)
+            return true
+        }), done { return }
+        Array(value.utf8).withUnsafeBufferPointer { appendTrimmed(bytes: $0, to: &out) }
+    }
+
+    static func appendTrimmed(bytes value: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if isTrimmed(bytes: value) { out.append(contentsOf: value); return }
         let start = out.count
         var pendingSpace = false
-        for byte in value.utf8 {
+        for byte in value {
             if isWhitespace(byte) {
                 pendingSpace = out.count > start
             } else {
