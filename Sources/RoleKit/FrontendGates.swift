@@ -36,8 +36,8 @@ public struct FrontendCall {
     public let clientAccount: String
     public let claims: StringPairs
     /// Filled in by gates (e.g. the authenticated principal's account as "callerAccount"), used by later gates, the
-    /// handlers and the audit record.
-    public var attributes: [String: String] = Dictionary(minimumCapacity: 8)   // gates set several: one allocation
+    /// handlers and the audit record: a few pairs kept sorted (`StringPairs`), set and read by key without hashing.
+    public var attributes = StringPairs()
     /// CloudTrail userIdentity, filled in by the authentication gate.
     public var userIdentity: [String: JSONValue] = [:] { didSet { userIdentityJSON = nil } }
     /// `userIdentity` already serialized (the authentication gate keeps it per access key), so the audit record

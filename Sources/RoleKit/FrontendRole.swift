@@ -471,8 +471,11 @@ public final class FrontendRole: NodeRole {
                 return
             }
         }
-        finish(requestId, node: node, response: out, reason: "answered by \(host)")
+        finish(requestId, node: node, response: out, reason: answeredBy.value(for: host) { "answered by \(host)" })
     }
+
+    /// The response record's reason per model host (the same text on every call it answers).
+    private var answeredBy = BoundedCache<String, String>(limit: 256)
 
     /// Forwards a control-plane call (ForwardingOperation) with the caller's identity, as an aws-request.
     private func forward(_ call: FrontendCall, to target: String, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node) {
