@@ -2,6 +2,7 @@
 // them (../shared/reference/bedrock-api.md §1.2). Model ids arrive percent-encoded (`:` becomes %3A).
 import ASCIIText
 import Envelope
+import Glibc
 
 public enum RuntimeOperation: String, Sendable {
     case invokeModel = "InvokeModel"
@@ -26,26 +27,36 @@ public struct RoutedRequest: Sendable {
 
 public enum RuntimeRouter {
     public static func route(_ request: HTTPRequest) -> Result<RoutedRequest, BedrockError> {
-        // "/model/{modelId}/{action}", neither part containing "/": found on bytes (Character splitting is costly on
-        // this hot path).
-        let path = request.path.utf8
-        let prefix = "/model/".utf8
-        guard request.method == "POST", path.starts(with: prefix) else { return .failure(.unknownOperation(request.method, request.path)) }
-        let rest = path.dropFirst(prefix.count)
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return .failure(.unknownOperation(request.method, request.path)) }
-        let action = rest[rest.index(after: slash)...]
-        guard !action.contains(UInt8(ascii: "/")) else { return .failure(.unknownOperation(request.method, request.path)) }
-        let op: RuntimeOperation
-        if action.elementsEqual("invoke".utf8) { op = .invokeModel }
-        else if action.elementsEqual("invoke-with-response-stream".utf8) { op = .invokeModelWithResponseStream }
-        else if action.elementsEqual("converse".utf8) { op = .converse }
-        else if action.elementsEqual("converse-stream".utf8) { op = .converseStream }
-        else if action.elementsEqual("count-tokens".utf8) { op = .countTokens }
-        else { return .failure(.unknownOperation(request.method, request.path)) }
-        guard let modelId = percentDecode(String(Substring(rest[..<slash]))), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
+        // "/model/{modelId}/{action}", neither part containing "/": found over the path's bytes in place (Character
+        // splitting, and even generic UTF8View slicing, is costly on this hot path).
+        guard request.method == "POST" else { return .failure(.unknownOperation(request.method, request.path)) }
+        var path = request.path
+        let found = path.withUTF8 { p -> (operation: RuntimeOperation, rawModelId: String)? in
+            let prefix: StaticString = "/model/"
+            let n = prefix.utf8CodeUnitCount
+            guard p.count > n, memcmp(p.baseAddress!, prefix.utf8Start, n) == 0 else { return nil }
+            var slash = n
+            while slash < p.count && p[slash] != UInt8(ascii: "/") { slash += 1 }
+            guard slash < p.count else { return nil }
+            let action = UnsafeBufferPointer(rebasing: p[(slash + 1)...])
+            func equals(_ literal: StaticString) -> Bool {
+                action.count == literal.utf8CodeUnitCount && memcmp(action.baseAddress!, literal.utf8Start, action.count) == 0
+            }
+            let op: RuntimeOperation
+            if equals("invoke") { op = .invokeModel }
+            else if equals("invoke-with-response-stream") { op = .invokeModelWithResponseStream }
+            else if equals("converse") { op = .converse }
+            else if equals("converse-stream") { op = .converseStream }
+            else if equals("count-tokens") { op = .countTokens }
+            else { return nil }
+            // The model id as it arrived (still percent-encoded); decoded below.
+            return (op, String(decoding: UnsafeBufferPointer(rebasing: p[n..<slash]), as: UTF8.self))
+        }
+        guard let found else { return .failure(.unknownOperation(request.method, request.path)) }
+        guard let modelId = percentDecode(found.rawModelId), !modelId.isEmpty, modelId.utf8.count <= 2048 else {
             return .failure(.validation("1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must satisfy regular expression pattern"))
         }
-        return .success(RoutedRequest(operation: op, modelId: modelId))
+        return .success(RoutedRequest(operation: found.operation, modelId: modelId))
     }
 
     /// RFC 3986 percent-decoding; nil for a malformed escape or invalid UTF-8.

@@ -23,7 +23,8 @@ struct RuntimeRouterTests {
 
     @Test func anythingElseIsRefusedWithTheServiceErrors() {
         for (method, path) in [("GET", "/model/m/invoke"), ("POST", "/model/m/explode"), ("POST", "/model/m/invoke/extra"),
-                               ("POST", "/models/m/invoke"), ("POST", "model/m/invoke"), ("POST", "/model/m")] {
+                               ("POST", "/models/m/invoke"), ("POST", "model/m/invoke"), ("POST", "/model/m"), ("POST", "/model/"),
+                               ("POST", "/model/m/"), ("POST", "/model/m/invok"), ("POST", "/mode")] {
             guard case .failure(let e) = Self.route(method, path) else { Issue.record("\(method) \(path) routed"); continue }
             #expect(e.errorType == "UnknownOperationException", "\(method) \(path): \(e.errorType)")
         }
