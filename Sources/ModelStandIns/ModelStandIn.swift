@@ -317,47 +317,42 @@ public enum ModelStandIn {
     // MARK: Responses
 
     static func responseBody(model: FoundationModel, req: PreparedRequest, gen: Generation) -> [UInt8] {
+        // Written straight into one buffer, in each family's field order (what serializing the equivalent JSONValue
+        // tree gives, byte for byte; the pinned answers check it), without building the tree on every call.
+        var o: [UInt8] = []
+        o.reserveCapacity(gen.text.utf8.count + 256)
+        func raw(_ s: StaticString) { JSONValue.append(s, to: &o) }
+        func string(_ s: String) { JSONValue.writeString(s, into: &o) }
+        func integer(_ i: Int) { JSONValue.writeInteger(i, into: &o) }
         switch model.family {
         case .anthropicMessages:
-            return JSONValue.object(JSONObject([
-                ("id", .string(anthropicMessageId(model: model, req: req, gen: gen))),
-                ("type", "message"),
-                ("role", "assistant"),
-                ("model", .string(model.nativeModelName)),
-                ("content", .array([.object(JSONObject([("type", "text"), ("text", .string(gen.text))]))])),
-                ("stop_reason", .string(gen.stop.native(for: .anthropicMessages))),
-                ("stop_sequence", gen.matchedStopSequence.map { .string($0) } ?? .null),
-                ("usage", .object(JSONObject([("input_tokens", .integer(req.inputTokens)), ("output_tokens", .integer(gen.outputTokens))]))),
-            ])).serialized()
+            raw(#"{"id":"#); string(anthropicMessageId(model: model, req: req, gen: gen))
+            raw(#","type":"message","role":"assistant","model":"#); string(model.nativeModelName)
+            raw(#","content":[{"type":"text","text":"#); string(gen.text)
+            raw(#"}],"stop_reason":"#); string(gen.stop.native(for: .anthropicMessages))
+            raw(#","stop_sequence":"#)
+            if let s = gen.matchedStopSequence { string(s) } else { raw("null") }
+            raw(#","usage":{"input_tokens":"#); integer(req.inputTokens)
+            raw(#","output_tokens":"#); integer(gen.outputTokens); raw("}}")
         case .titanText:
-            return JSONValue.object(JSONObject([
-                ("inputTextTokenCount", .integer(req.inputTokens)),
-                ("results", .array([.object(JSONObject([
-                    ("tokenCount", .integer(gen.outputTokens)),
-                    ("outputText", .string(gen.text)),
-                    ("completionReason", .string(gen.stop.native(for: .titanText))),
-                ]))])),
-            ])).serialized()
+            raw(#"{"inputTextTokenCount":"#); integer(req.inputTokens)
+            raw(#","results":[{"tokenCount":"#); integer(gen.outputTokens)
+            raw(#","outputText":"#); string(gen.text)
+            raw(#","completionReason":"#); string(gen.stop.native(for: .titanText)); raw("}]}")
         case .llamaText:
-            return JSONValue.object(JSONObject([
-                ("generation", .string(gen.text)),
-                ("prompt_token_count", .integer(req.inputTokens)),
-                ("generation_token_count", .integer(gen.outputTokens)),
-                ("stop_reason", .string(gen.stop.native(for: .llamaText))),
-            ])).serialized()
+            raw(#"{"generation":"#); string(gen.text)
+            raw(#","prompt_token_count":"#); integer(req.inputTokens)
+            raw(#","generation_token_count":"#); integer(gen.outputTokens)
+            raw(#","stop_reason":"#); string(gen.stop.native(for: .llamaText)); raw("}")
         case .mistralText:
-            return JSONValue.object(JSONObject([
-                ("outputs", .array([.object(JSONObject([
-                    ("text", .string(gen.text)),
-                    ("stop_reason", .string(gen.stop.native(for: .mistralText))),
-                ]))])),
-            ])).serialized()
+            raw(#"{"outputs":[{"text":"#); string(gen.text)
+            raw(#","stop_reason":"#); string(gen.stop.native(for: .mistralText)); raw("}]}")
         case .titanEmbedding:
             return Embeddings.response(req)
         }
+        return o
     }
 
-    /// `msg_bdrk_01` + 22 Base58 characters derived from the request and the answer.
     static func anthropicMessageId(model: FoundationModel, req: PreparedRequest, gen: Generation) -> String {
         // StableHash.of(parts: [modelId, canonical body as text, text]) without copying the body.
         var h = StableHash.fnv1a(model.modelId, seed: StableHash.offset)
