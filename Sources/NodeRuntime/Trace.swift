@@ -684,9 +684,21 @@ public final class LineBuffer {
     }
     @inline(__always) func put(_ p: UnsafeBufferPointer<UInt8>) {
         guard let src = p.baseAddress, p.count > 0 else { return }
-        precondition(count + p.count <= capacity, "LineBuffer: write past the reserved room")
-        (base + count).update(from: src, count: p.count)
-        count += p.count
+        let n = p.count
+        precondition(count + n <= capacity, "LineBuffer: write past the reserved room")
+        let dst = UnsafeMutableRawPointer(base + count)
+        if n >= 8 && n <= 16 {
+            // Most pieces are keys and ids of 8–16 bytes: two overlapping word copies, not a call to memcpy.
+            let raw = UnsafeRawPointer(src)
+            let head = raw.loadUnaligned(as: UInt64.self), tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            dst.storeBytes(of: head, as: UInt64.self)
+            dst.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        } else if n < 8 {
+            for i in 0..<n { dst.storeBytes(of: src[i], toByteOffset: i, as: UInt8.self) }
+        } else {
+            dst.copyMemory(from: src, byteCount: n)
+        }
+        count += n
     }
     @inline(__always) func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
 
@@ -736,12 +748,18 @@ public final class LineBuffer {
         @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
         var i = 0
         let raw = UnsafeRawPointer(p)
-        while i + 8 <= b.count {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        @inline(__always) func wordNeeds(_ w: UInt64) -> Bool {
             // ≥ 0x80 | < 0x20 (subtracting 0x20 borrows into the high bit) | '"' | '\\'
-            if w & highs != 0 || (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
-                || hasZero(w ^ 0x2222_2222_2222_2222) || hasZero(w ^ 0x5C5C_5C5C_5C5C_5C5C) { return true }
-            i += 8
+            w & highs != 0 || (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
+                || hasZero(w ^ 0x2222_2222_2222_2222) || hasZero(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+        }
+        if b.count >= 8 {
+            while i + 8 <= b.count {
+                if wordNeeds(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+                i += 8
+            }
+            // The last bytes as the final (overlapping) word: the test is a yes/no over its bytes.
+            return i < b.count && wordNeeds(raw.loadUnaligned(fromByteOffset: b.count - 8, as: UInt64.self))
         }
         while i < b.count {
             let x = p[i]

@@ -322,4 +322,21 @@ struct TraceWireTests {
             #expect(Array(line.bytes) == Array(String(v).utf8), "\(v)")
         }
     }
+
+    /// A received field is quoted as the String path quotes it, whatever its length and wherever a byte that needs
+    /// escaping sits (the check reads words, the last one overlapping the previous).
+    @Test func receivedBytesAreQuotedAsTheStringPathQuotesThem() {
+        var g = SystemRandomNumberGenerator()
+        let special: [UInt8] = [0x00, 0x0A, 0x1F, 0x22, 0x5C, 0x7F, 0xC3, 0xA9, 0xFF]
+        for _ in 0..<4000 {
+            let n = Int.random(in: 0...40, using: &g)
+            var bytes = (0..<n).map { _ in UInt8.random(in: 0x20...0x7E, using: &g) }.map { $0 == 0x22 || $0 == 0x5C ? UInt8(ascii: "x") : $0 }
+            if n > 0 && Bool.random(using: &g) { bytes[Int.random(in: 0..<n, using: &g)] = special.randomElement(using: &g)! }
+            var fast: [UInt8] = []
+            bytes.withUnsafeBufferPointer { JSONLine.appendQuoted(bytes: $0, to: &fast) }
+            var reference: [UInt8] = []
+            JSONLine.appendQuoted(String(decoding: bytes, as: UTF8.self), to: &reference)
+            #expect(fast == reference, "\(bytes)")
+        }
+    }
 }
