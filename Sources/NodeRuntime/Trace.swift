@@ -702,28 +702,55 @@ public final class LineBuffer {
     }
     @inline(__always) func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
 
-    /// `v` in decimal (after `reserve`: at most 20 bytes).
+    /// `v` in decimal (after `reserve`: at most 20 bytes). In chunks of eight digits written with 32-bit
+    /// arithmetic, two digits at a time (the numbers here are 13–19 digits: times in ms and ns); only the leading
+    /// chunk's length is counted.
     public func putDecimal(_ v: UInt64) {
         precondition(count + 20 <= capacity, "LineBuffer: write past the reserved room")
-        if v < 10 { base[count] = 48 + UInt8(v); count += 1; return }
-        var digits = 1
-        var bound: UInt64 = 10
-        while digits < 20 && v >= bound { digits += 1; if digits < 20 { bound &*= 10 } }
-        var x = v
+        if v < 100_000_000 { putLeading(UInt32(v)); return }
+        let high = v / 100_000_000, low = UInt32(v % 100_000_000)
+        if high < 100_000_000 {
+            putLeading(UInt32(high))
+        } else {
+            putLeading(UInt32(high / 100_000_000))   // at most 1844
+            putEight(UInt32(high % 100_000_000))
+        }
+        putEight(low)
+    }
+
+    /// Exactly eight digits of `x` (< 10^8), leading zeros included.
+    @inline(__always) private func putEight(_ x: UInt32) {
+        putFour(x / 10_000)
+        putFour(x % 10_000)
+    }
+
+    @inline(__always) private func putFour(_ x: UInt32) {
+        let a = Int(x / 100) * 2, b = Int(x % 100) * 2
+        base[count] = digitPairs[a]; base[count + 1] = digitPairs[a + 1]
+        base[count + 2] = digitPairs[b]; base[count + 3] = digitPairs[b + 1]
+        count += 4
+    }
+
+    /// `x` (< 10^8) without leading zeros.
+    private func putLeading(_ x: UInt32) {
+        if x < 10 { base[count] = 48 + UInt8(x); count += 1; return }
+        var digits = 2
+        var bound: UInt32 = 100
+        while digits < 8 && x >= bound { digits += 1; bound &*= 10 }
+        var y = x
         var i = count + digits
-        // Two digits per division (the numbers here are 13–19 digits: times in ms and ns).
-        while x >= 100 {
-            let pair = Int(x % 100) * 2
-            x /= 100
+        while y >= 100 {
+            let pair = Int(y % 100) * 2
+            y /= 100
             i -= 2
             base[i] = digitPairs[pair]; base[i + 1] = digitPairs[pair + 1]
         }
-        if x >= 10 {
+        if y >= 10 {
             i -= 2
-            base[i] = digitPairs[Int(x) * 2]; base[i + 1] = digitPairs[Int(x) * 2 + 1]
+            base[i] = digitPairs[Int(y) * 2]; base[i + 1] = digitPairs[Int(y) * 2 + 1]
         } else {
             i -= 1
-            base[i] = 48 + UInt8(x)
+            base[i] = 48 + UInt8(y)
         }
         count += digits
     }
