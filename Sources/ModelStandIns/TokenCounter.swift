@@ -76,31 +76,27 @@ public enum TokenCounter {
     static func countASCII(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let base = p.baseAddress else { return 0 }
         let end = p.count
-        var n = 0
-        var i = 0
-        while i < end {
-            let b = base[i]
-            if b >= 0x80 || b == 0x3C { return nil }
-            if asciiKind(b) == .word {
-                // The whole run at once: letters (≥ 64) are tested by one mask shift each.
-                let start = i
-                i += 1
-                while i < end {
-                    let c = base[i]
-                    if c >= 64 {
-                        guard c < 0x80, (0x07FF_FFFE_87FF_FFFE as UInt64) >> (c & 63) & 1 != 0 else { break }
-                    } else {
-                        guard (0x03FF_0000_0000_0000 as UInt64) >> c & 1 != 0 else { break }
-                    }
+        // One class byte per byte value, fetched once per call (a global's lazy-initialisation check per byte
+        // would cost more than the lookup): 0 space, 1 word, 2 other, 3 not handled here (non-ASCII, "<").
+        return ASCIIClasses.table.withUnsafeBufferPointer { table -> Int? in
+            var n = 0
+            var i = 0
+            while i < end {
+                let c = table[Int(base[i])]
+                if c == 1 {
+                    // The whole run at once: one token per started group of four.
+                    let start = i
                     i += 1
+                    while i < end && table[Int(base[i])] == 1 { i += 1 }
+                    n += (i - start + 3) >> 2
+                    continue
                 }
-                n += (i - start + 3) >> 2
-                continue
+                if c == 3 { return nil }
+                if c == 2 { n += 1 }
+                i += 1
             }
-            if asciiKind(b) == .other { n += 1 }
-            i += 1
+            return n
         }
-        return n
     }
 
     /// Scalar classes.
@@ -197,5 +193,18 @@ public enum TokenCounter {
             scalars += 1
         }
         return nil
+    }
+}
+
+/// The ASCII token classes of `TokenCounter.asciiKind` as a table over all byte values (bytes ≥ 0x80 and "<", which
+/// may open a `<|marker|>`, are class 3: the general scan handles them).
+enum ASCIIClasses {
+    static let table: [UInt8] = (0...255).map { (b: Int) -> UInt8 in
+        if b >= 0x80 || b == 0x3C { return 3 }
+        switch TokenCounter.asciiKind(UInt8(b)) {
+        case .space: return 0
+        case .word: return 1
+        default: return 2
+        }
     }
 }
