@@ -60,6 +60,15 @@ public enum TokenCounter {
     /// `limit` pieces (`pieces(text).prefix(limit).joined()`), found without building pieces.
     static func count(_ text: String, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
         UTF8Text.withBytes(text) { p in
+            if let fast = countASCII(p, cutAt: limit) { return fast }
+            return countScanning(p, cutAt: limit)
+        }
+    }
+
+    /// `count(_:cutAt:)` by the general scan (which stops after the token past the limit, so the count it gives
+    /// then is `limit + 1`).
+    static func countScanning(_ p: UnsafeBufferPointer<UInt8>, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
+        do {
             var n = 0
             var cut = 0
             scan(p) { _, end in
@@ -68,6 +77,38 @@ public enum TokenCounter {
                 return n <= limit
             }
             return n > limit ? (n, cut) : (n, nil)
+        }
+    }
+
+    /// The same for an ASCII text without "<", in the table loop of `countASCII`: the k-th token of a word run that
+    /// starts at s and ends at e ends at min(s + 4k, e); every other non-space byte is a token of its own.
+    static func countASCII(_ p: UnsafeBufferPointer<UInt8>, cutAt limit: Int) -> (count: Int, prefixBytes: Int?)? {
+        guard let base = p.baseAddress else { return (0, nil) }
+        let end = p.count
+        return ASCIIClasses.table.withUnsafeBufferPointer { table -> (count: Int, prefixBytes: Int?)? in
+            var n = 0
+            var cut = 0
+            var i = 0
+            while i < end {
+                let c = table[Int(base[i])]
+                if c == 3 { return nil }
+                if c == 1 {
+                    let start = i
+                    i += 1
+                    while i < end && table[Int(base[i])] == 1 { i += 1 }
+                    let t = (i - start + 3) >> 2
+                    if n < limit && n + t >= limit { cut = min(start + 4 * (limit - n), i) }
+                    n += t
+                } else {
+                    i += 1
+                    if c == 2 { n += 1; if n == limit { cut = i } }
+                }
+                if n > limit {
+                    // The scan stops at the token past the limit; any later non-ASCII byte or "<" it never reads.
+                    return (limit + 1, cut)
+                }
+            }
+            return (n, nil)
         }
     }
 

@@ -102,4 +102,19 @@ import Testing
             }
         }
     }
+
+    /// The count with a cut (the stand-ins' max-token cap) through the ASCII loop gives what the general scan gives,
+    /// for every limit, markers and non-ASCII text included.
+    @Test func asciiCutAgreesWithTheScan() {
+        let parts = ["word", "abcdefghij", "_x", "42", " ", "\n", ".", ",", "<|eot|>", "<", "é", "日本", "a-b", "abcde"]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...20, using: &g) { s += parts.randomElement(using: &g)! }
+            let limit = Int.random(in: 0...30, using: &g)
+            let scanned = Array(s.utf8).withUnsafeBufferPointer { TokenCounter.countScanning($0, cutAt: limit) }
+            let got = TokenCounter.count(s, cutAt: limit)
+            #expect(got.count == scanned.count && got.prefixBytes == scanned.prefixBytes, "\(s.debugDescription) limit \(limit)")
+        }
+    }
 }
