@@ -293,9 +293,9 @@ public final class Node {
     /// together with the others of that iteration, the way a NIO channel flushes at the end of a read: libzmq's I/O
     /// thread then wakes once and writes them in one batch, and the peer reads them in one. Reachability is still
     /// decided now (an upstream peer must accept a message at once, as ZMQ_IMMEDIATE makes it), so callers can
-    /// retry elsewhere as before.
+    /// retry elsewhere as before. `routingHeader`, when given, is the envelope's routing header already serialized
+    /// (see `Envelope.encode(routingHeader:)`).
     @discardableResult
-    /// `routingHeader`, when given, is the envelope's routing header already serialized (see `Envelope.encode`).
     public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
                      decision: String = "", reason: String = "", details: [(String, String)] = [],
                      routingHeader: [UInt8]? = nil) -> Bool {

@@ -44,4 +44,21 @@ struct StringPairsTests {
         #expect(d.stamps.elements.map(\.key) == ["vpcId", "vpceId"] && d.stamps["vpcId"] == "vpc-3")
         #expect(d.lamport == 5 && d.body == [1, 2, 3])
     }
+
+    /// A relay forwards a routing header exactly as received, even when its claims are out of key order (the
+    /// decoded envelope holds them normalised): the forwarded frame is the received one, and nothing traps.
+    @Test func aRelayForwardsAReceivedHeaderAsItCame() throws {
+        var e = Envelope(type: .invokeRequest, messageId: "m-1", requestId: "r-1", traceparent: "",
+                         source: NodeAddress(node: "client-a", account: "111111111111"),
+                         destination: NodeAddress(node: "runtime-frontend", account: "999999999999"), deadlineUnixMs: 1,
+                         lamport: 3, body: [1, 2, 3])
+        e.claims = ["a": "1", "b": "2"]
+        let sorted: [UInt8] = [0, 1, 0x61, 0, 1, 0x31, 0, 1, 0x62, 0, 1, 0x32], swapped: [UInt8] = [0, 1, 0x62, 0, 1, 0x32, 0, 1, 0x61, 0, 1, 0x31]
+        var frame = e.encode()
+        let at = try #require((0...(frame.count - sorted.count)).first { Array(frame[$0..<($0 + sorted.count)]) == sorted })
+        frame.replaceSubrange(at..<(at + sorted.count), with: swapped)
+        let (d, header) = try Envelope.decode(frame)
+        #expect(d.claims.elements.map(\.key) == ["a", "b"] && header != d.routingHeader)
+        #expect(d.encode(routingHeader: header) == frame)
+    }
 }
