@@ -172,6 +172,52 @@ struct IsolationTests {
         run.check(r["status"] as? String == "ok", "the path no longer works after malformed frames: \(r)")
         let rejections = run.traceLines().filter { $0["event"] as? String == "rejected" }.count
         run.check(rejections >= 5, "malformed frames were not traced (\(rejections) rejected records)")
+
+        // 3. Authenticated garbage on service sockets, decoded there. A ROUTER takes one connection per routing id,
+        //    and each admitted peer is connected already: the step above cannot reach a service socket's decoder.
+        //    Here the peer is stopped first and its key and name used: client-b's on vpce-b, then vpce-b's on the
+        //    front end. Besides the garbage, a well-formed frame whose claims are out of key order, which the
+        //    endpoint forwards as it came.
+        e.body = [1, 2, 3]; e.claims = ["a": "1", "b": "2"]; e.source = NodeAddress(node: "client-b", account: "2")
+        let sorted: [UInt8] = [0, 1, 0x61, 0, 1, 0x31, 0, 1, 0x62, 0, 1, 0x32], swapped: [UInt8] = [0, 1, 0x62, 0, 1, 0x32, 0, 1, 0x61, 0, 1, 0x31]
+        var unordered = e.encode()
+        if let at = (0...(unordered.count - sorted.count)).first(where: { Array(unordered[$0..<($0 + sorted.count)]) == sorted }) {
+            unordered.replaceSubrange(at..<(at + sorted.count), with: swapped)
+        }
+        func records(at target: String, from peerName: String) -> [[String: Any]] {
+            run.traceLines().filter {
+                $0["node"] as? String == target && $0["peer"] as? String == peerName
+                    && ($0["event"] as? String == "rejected" || $0["event"] as? String == "recv")
+            }
+        }
+        for (peerName, target) in [("client-b", "vpce-b"), ("vpce-b", "runtime-frontend")] {
+            guard let peer = manifest.node(named: peerName), let node = manifest.node(named: target), let port = node.servicePort,
+                  let pid = run.pid(of: peerName) else { Issue.record("no \(peerName) or \(target) in the run"); continue }
+            kill(pid, SIGKILL)
+            _ = waitUntil(timeoutSeconds: 5) { kill(pid, 0) != 0 }
+            let s = try Socket(context: context, type: .dealer)
+            try s.setOption(5, bytes: Array(peerName.utf8))
+            let sec = try String(contentsOfFile: peer.curveSecretKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            try s.makeCurveClient(serverPublicKey: node.curvePublicKey, publicKey: peer.curvePublicKey, secretKey: sec)
+            try s.setOption(17 /* ZMQ_LINGER */, 3000)
+            try s.connect("tcp://\(node.host):\(port)")
+            for g in garbage + [unordered] { try? s.send([g.isEmpty ? [0] : g], dontWait: false) }
+            s.close()
+            // Each frame is decoded there: a rejection or, for the well-formed ones, a receive.
+            run.check(waitUntil(timeoutSeconds: 8) { records(at: target, from: peerName).count >= garbage.count },
+                      "\(target)'s service socket decoded \(records(at: target, from: peerName).count) of \(garbage.count + 1) frames from \(peerName)")
+            if target == "vpce-b" {
+                let forwarded = waitUntil(timeoutSeconds: 5) {
+                    run.traceLines().contains { $0["node"] as? String == "vpce-b" && $0["event"] as? String == "send" && $0["peer"] as? String == "runtime-frontend" }
+                }
+                run.check(forwarded, "vpce-b did not forward the well-formed frame with unordered claims")
+            }
+        }
+        let after = run.sim(["status", "--json"]).json?["nodes"] as? [[String: Any]] ?? []
+        let down = after.filter { $0["state"] as? String != "running" }.compactMap { $0["node"] as? String }
+        run.check(!after.isEmpty && Set(down) == ["client-b", "vpce-b"], "only the stopped peers may be down after authenticated garbage: \(down)")
+        let again = run.invoke(model: claude, body: claudeBody)
+        run.check(again["status"] as? String == "ok", "the path no longer works after authenticated garbage: \(again)")
     }
 }
 }
