@@ -49,7 +49,7 @@ let package = Package(
 
         // Runtime.
         .target(name: "ZMQ", dependencies: ["CZeroMQ"]),
-        .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims", "JSONText"]),
+        .target(name: "NodeRuntime", dependencies: ["ZMQ", "Envelope", "SimCrypto", "CSystemShims", "JSONText", "ASCIIText"]),
         // The operator's side (bedrock-sim, tests): supervisor and control-socket client. Uses full Foundation,
         // which node processes never load.
         .target(name: "OperatorKit", dependencies: ["NodeRuntime", "ZMQ", "Envelope"]),

@@ -40,6 +40,14 @@ public enum ASCII {
         return string(ascii: b)
     }
 
+    /// Runs `body` over a String's UTF-8 bytes: in place when its storage is contiguous (native Strings), over a
+    /// copy otherwise. (Iterating a UTF8View instead checks the String's representation on every byte.)
+    @inlinable @inline(__always)
+    public static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        return Array(s.utf8).withUnsafeBufferPointer(body)
+    }
+
     /// A String from bytes the caller knows are all below 0x80 (checked only in debug builds).
     public static func string(ascii b: UnsafeBufferPointer<UInt8>) -> String {
         assert(!b.contains(where: { $0 >= 0x80 }), "ASCII.string(ascii:) given a byte ≥ 0x80")
@@ -54,17 +62,20 @@ public enum ASCII {
 /// stand-ins and the JSON readers walk (a prompt is a kilobyte or more per call) is mostly plain ASCII letters; these
 /// skip such runs a word per step and leave the rare interesting byte to the caller's byte loop.
 public enum SWAR {
-    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
-    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+    // Inlinable, with the constants written out: other modules call these once per word of their loops.
+    @inlinable @inline(__always) static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inlinable @inline(__always) static var highs: UInt64 { 0x8080_8080_8080_8080 }
 
     /// Whether some byte of `w` is zero (exact as a yes/no answer).
-    @inline(__always) public static func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+    @inlinable @inline(__always) public static func hasZero(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
     /// Whether some byte of `w` equals `b`.
-    @inline(__always) public static func has(_ w: UInt64, _ b: UInt8) -> Bool { hasZero(w ^ (ones &* UInt64(b))) }
+    @inlinable @inline(__always) public static func has(_ w: UInt64, _ b: UInt8) -> Bool { hasZero(w ^ (ones &* UInt64(b))) }
     /// Whether some byte of `w` is below `n` (n ≤ 128; exact as a yes/no answer).
-    @inline(__always) public static func hasLess(_ w: UInt64, _ n: UInt8) -> Bool { (w &- ones &* UInt64(n)) & ~w & highs != 0 }
+    @inlinable @inline(__always) public static func hasLess(_ w: UInt64, _ n: UInt8) -> Bool { (w &- ones &* UInt64(n)) & ~w & highs != 0 }
     /// Whether some byte of `w` is ≥ 0x80.
-    @inline(__always) public static func hasHigh(_ w: UInt64) -> Bool { w & highs != 0 }
+    @inlinable @inline(__always) public static func hasHigh(_ w: UInt64) -> Bool { w & highs != 0 }
+    /// Whether some byte of `w` must be escaped in a JSON string: `"`, `\` or a control character (< 0x20).
+    @inlinable @inline(__always) public static func hasJSONSpecial(_ w: UInt64) -> Bool { has(w, 0x22) || has(w, 0x5C) || hasLess(w, 0x20) }
 
     /// The first index at or after `start` of a byte that ends a JSON string's plain run (`"`, `\` or a control
     /// character), or `p.count`; and whether a byte ≥ 0x80 came before it.
@@ -75,7 +86,7 @@ public enum SWAR {
         var high = false
         while i + 8 <= p.count {
             let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if has(w, 0x22) || has(w, 0x5C) || hasLess(w, 0x20) { break }
+            if hasJSONSpecial(w) { break }
             if hasHigh(w) { high = true }
             i += 8
         }
@@ -108,7 +119,7 @@ public enum SWAR {
 
     /// Whether some byte of `w` is an ASCII digit, when every byte is below 0x80: adding 0x50 sets a lane's high bit
     /// exactly when it is ≥ 0x30, adding 0x46 exactly when it is ≥ 0x3A (no lane carries into the next).
-    @inline(__always) public static func hasDigitASCII(_ w: UInt64) -> Bool {
+    @inlinable @inline(__always) public static func hasDigitASCII(_ w: UInt64) -> Bool {
         ((w &+ ones &* 0x50) & ~(w &+ ones &* 0x46)) & highs != 0
     }
 }

@@ -412,16 +412,6 @@ extension JSONValue {
         return d.description
     }
 
-    /// Whether any of the 8 bytes is < 0x20, '"' or '\\' (classic SWAR zero-byte tests).
-    @inline(__always)
-    static func needsEscape(_ w: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        let below20 = (w &- ones &* 0x20) & ~w & highs != 0
-        return below20 || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C))
-    }
-
     static func writeString(_ s: String, into out: inout [UInt8]) {
         UTF8Text.withBytes(s) { p in
             out.reserveCapacity(out.count + p.count + 2)
@@ -431,7 +421,7 @@ extension JSONValue {
             while i < p.count {
                 // Skip 8 plain bytes at a time (no control character, quote or backslash).
                 if let base = UnsafeRawPointer(p.baseAddress) {
-                    while i + 8 <= p.count, !JSONValue.needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                    while i + 8 <= p.count, !SWAR.hasJSONSpecial(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
                 }
                 guard i < p.count else { break }
                 let b = p[i]

@@ -235,32 +235,29 @@ enum TextGenerator {
         // gave), without a String per sentence.
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        fill(g.pick(compiledOpeners), key: keys[0], &g, into: &out)
-        let bodyCount = 2 + g.below(4)
-        var sentenceStarts = [0]
-        for j in 0..<bodyCount {
-            out.append(0x20)
-            sentenceStarts.append(out.count)
-            fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g, into: &out)
+        var sentences: [Range<Int>] = []   // where each sentence is in `out`
+        func write(_ template: [Segment], key: String) {
+            if !sentences.isEmpty { out.append(0x20) }   // joined by single spaces
+            let start = out.count
+            fill(template, key: key, &g, into: &out)
+            sentences.append(start..<out.count)
         }
+        write(g.pick(compiledOpeners), key: keys[0])
+        let bodyCount = 2 + g.below(4)
+        for j in 0..<bodyCount { write(g.pick(compiledBodies), key: keys[(j + 1) % keys.count]) }
         // A prompt that asks for a length ("in 500 tokens", "about 300 words") gets that many tokens of body
         // sentences before the closer (capped at 8,192), as a real model would write longer; other prompts are
         // unchanged. The max-token cap still applies afterwards. Each sentence is counted on its own, as before.
         if let wanted = requestedLength(promptKey) {
-            sentenceStarts.append(out.count + 1)
-            var total = 0
-            for i in 0..<(sentenceStarts.count - 1) { total += TokenCounter.count(out, sentenceStarts[i]..<(sentenceStarts[i + 1] - 1)) }
+            var total = sentences.reduce(0) { $0 + TokenCounter.count(out, $1) }
             var j = bodyCount
             while total < wanted {
-                out.append(0x20)
-                let start = out.count
-                fill(g.pick(compiledBodies), key: keys[(j + 1) % keys.count], &g, into: &out)
-                total += TokenCounter.count(out, start..<out.count)
+                write(g.pick(compiledBodies), key: keys[(j + 1) % keys.count])
+                total += TokenCounter.count(out, sentences[sentences.count - 1])
                 j += 1
             }
         }
-        out.append(0x20)
-        fill(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0], &g, into: &out)
+        write(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0])
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -15,23 +15,12 @@
 public enum TokenCounter {
     /// Number of tokens in `text`.
     public static func count(_ text: String) -> Int {
-        UTF8Text.withBytes(text) { p in
-            if let n = countASCII(p) { return n }
-            var n = 0
-            scan(p) { _, _ in n += 1; return true }
-            return n
-        }
+        UTF8Text.withBytes(text) { count($0, cutAt: .max).count }
     }
 
     /// Number of tokens in the UTF-8 text `bytes[range]` (a range on scalar boundaries).
     static func count(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
-        bytes.withUnsafeBufferPointer { all in
-            let p = UnsafeBufferPointer(rebasing: all[range])
-            if let n = countASCII(p) { return n }
-            var n = 0
-            scan(p) { _, _ in n += 1; return true }
-            return n
-        }
+        bytes.withUnsafeBufferPointer { count(UnsafeBufferPointer(rebasing: $0[range]), cutAt: .max).count }
     }
 
     /// The tokens of `text` as strings, each carrying the whitespace before it; trailing
@@ -59,29 +48,32 @@ public enum TokenCounter {
     /// Token count of `text` and, when it exceeds `limit`, the UTF-8 length of its first
     /// `limit` pieces (`pieces(text).prefix(limit).joined()`), found without building pieces.
     static func count(_ text: String, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
-        UTF8Text.withBytes(text) { p in
-            if let fast = countASCII(p, cutAt: limit) { return fast }
-            return countScanning(p, cutAt: limit)
-        }
+        UTF8Text.withBytes(text) { count($0, cutAt: limit) }
+    }
+
+    /// The same over UTF-8 bytes: the ASCII table loop when it can decide, the general scan otherwise. With no
+    /// limit (`.max`) it is the plain count.
+    static func count(_ p: UnsafeBufferPointer<UInt8>, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
+        countASCII(p, cutAt: limit) ?? countScanning(p, cutAt: limit)
     }
 
     /// `count(_:cutAt:)` by the general scan (which stops after the token past the limit, so the count it gives
     /// then is `limit + 1`).
     static func countScanning(_ p: UnsafeBufferPointer<UInt8>, cutAt limit: Int) -> (count: Int, prefixBytes: Int?) {
-        do {
-            var n = 0
-            var cut = 0
-            scan(p) { _, end in
-                n += 1
-                if n == limit { cut = end }
-                return n <= limit
-            }
-            return n > limit ? (n, cut) : (n, nil)
+        var n = 0
+        var cut = 0
+        scan(p) { _, end in
+            n += 1
+            if n == limit { cut = end }
+            return n <= limit
         }
+        return n > limit ? (n, cut) : (n, nil)
     }
 
-    /// The same for an ASCII text without "<", in the table loop of `countASCII`: the k-th token of a word run that
-    /// starts at s and ends at e ends at min(s + 4k, e); every other non-space byte is a token of its own.
+    /// The count (with the cut) of an ASCII text without "<" (no `<|marker|>` to look for) in one tight loop, or nil
+    /// to send the text to the general scan. A run of word bytes is one token per started group of four (the k-th
+    /// token of a run from s to e ends at min(s + 4k, e)); every other non-space byte is a token of its own. The class
+    /// table is fetched once per call (a global's lazy-initialisation check per byte would cost more than the lookup).
     static func countASCII(_ p: UnsafeBufferPointer<UInt8>, cutAt limit: Int) -> (count: Int, prefixBytes: Int?)? {
         guard let base = p.baseAddress else { return (0, nil) }
         let end = p.count
@@ -109,34 +101,6 @@ public enum TokenCounter {
                 }
             }
             return (n, nil)
-        }
-    }
-
-    /// `count` of an ASCII text without `<` (no `<|marker|>` to look for) in one tight loop: a run of word bytes is
-    /// one token per started group of four, every other non-space byte one; nil sends the text to `scan`.
-    static func countASCII(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let base = p.baseAddress else { return 0 }
-        let end = p.count
-        // One class byte per byte value, fetched once per call (a global's lazy-initialisation check per byte
-        // would cost more than the lookup): 0 space, 1 word, 2 other, 3 not handled here (non-ASCII, "<").
-        return ASCIIClasses.table.withUnsafeBufferPointer { table -> Int? in
-            var n = 0
-            var i = 0
-            while i < end {
-                let c = table[Int(base[i])]
-                if c == 1 {
-                    // The whole run at once: one token per started group of four.
-                    let start = i
-                    i += 1
-                    while i < end && table[Int(base[i])] == 1 { i += 1 }
-                    n += (i - start + 3) >> 2
-                    continue
-                }
-                if c == 3 { return nil }
-                if c == 2 { n += 1 }
-                i += 1
-            }
-            return n
         }
     }
 

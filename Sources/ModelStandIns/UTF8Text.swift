@@ -9,11 +9,7 @@ import ASCIIText
 enum UTF8Text {
     /// Runs `body` over the string's UTF-8 bytes without copying when the storage is contiguous.
     @inline(__always)
-    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
-        let copy = Array(text.utf8)
-        return copy.withUnsafeBufferPointer(body)
-    }
+    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { ASCII.withUTF8(text, body) }
 
     /// The scalar starting at byte `i` of valid UTF-8 and its length in bytes.
     @inline(__always)

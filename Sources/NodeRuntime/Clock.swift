@@ -48,11 +48,12 @@ public enum SimClock {
 
 /// Identifiers: message ids, AWS-style request ids (UUID form, as x-amzn-RequestId) and W3C traceparent values.
 public enum SimIds {
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of `n` (0…15).
+    @inline(__always) public static func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? UInt8(ascii: "0") + n : UInt8(ascii: "a") + n - 10 }
 
     public static func hex(_ bytes: [UInt8]) -> String {
         var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)]) }
+        for b in bytes { out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 15)) }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -94,7 +95,7 @@ public struct UUIDGenerator {
         var c = counter
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
             var i = 16
-            repeat { i -= 1; buf[i] = UInt8(ascii: "0") + UInt8(c & 15) + (c & 15 >= 10 ? 39 : 0); c >>= 4 } while c > 0
+            repeat { i -= 1; buf[i] = SimIds.hexDigit(UInt8(c & 15)); c >>= 4 } while c > 0
             while i > 4 { i -= 1; buf[i] = UInt8(ascii: "0") }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<16]))
         }
@@ -109,7 +110,7 @@ public struct UUIDGenerator {
 public struct MessageIdGenerator {
     private let prefix: UInt64   // the 8 hex digits' bytes, in memory order
     private var counter: UInt64 = 0
-    public init(node: String) {
+    public init() {
         var packed: UInt64 = 0
         for (i, b) in SimIds.hex(SecureRandom.bytes(4)).utf8.prefix(8).enumerated() { packed |= UInt64(b) << (8 * UInt64(i)) }
         prefix = packed

@@ -113,7 +113,7 @@ public final class Node {
         self.me = me
         self.account = account
         self.address = NodeAddress(node: me.name, account: me.accountId)
-        self.ids = MessageIdGenerator(node: me.name)
+        self.ids = MessageIdGenerator()
         self.encoder = TraceEncoder(node: me.name, role: me.role, account: me.accountId, accountKind: account.kind)
         self.logPrefix = "\(me.name)[\(me.role)]"
         secretKey = try String(contentsOfFile: me.curveSecretKeyFile, encoding: .utf8).trimmedASCIIWhitespace

@@ -1,6 +1,7 @@
 // The hop journal: every node records each send, receive and decision as one JSON line and pushes it to the trace
 // collector, which writes the run's trace.jsonl. Records never contain prompt or completion text: only ids, sizes,
 // which encryption layers protected the bytes, and decisions with their reasons.
+import ASCIIText
 
 /// One journal record. Field names are the trace.jsonl schema documented in docs/architecture.md.
 public struct TraceRecord: Sendable {
@@ -767,19 +768,13 @@ public final class LineBuffer {
         put(UInt8(ascii: "\"")); put(b); put(UInt8(ascii: "\""))
     }
 
-    /// Whether any byte is a control character, `"`, `\` or non-ASCII; eight bytes per step (the classic
-    /// "has a zero byte" word tests), since every field of every line passes through here.
+    /// Whether any byte is a control character, `"`, `\` or non-ASCII; eight bytes per step (ASCIIText's word
+    /// tests), since every field of every line passes through here.
     static func needsEscaping(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let p = b.baseAddress else { return false }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
         var i = 0
         let raw = UnsafeRawPointer(p)
-        @inline(__always) func wordNeeds(_ w: UInt64) -> Bool {
-            // ≥ 0x80 | < 0x20 (subtracting 0x20 borrows into the high bit) | '"' | '\\'
-            w & highs != 0 || (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
-                || hasZero(w ^ 0x2222_2222_2222_2222) || hasZero(w ^ 0x5C5C_5C5C_5C5C_5C5C)
-        }
+        @inline(__always) func wordNeeds(_ w: UInt64) -> Bool { SWAR.hasHigh(w) || SWAR.hasJSONSpecial(w) }
         if b.count >= 8 {
             while i + 8 <= b.count {
                 if wordNeeds(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }

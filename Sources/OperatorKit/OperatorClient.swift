@@ -17,7 +17,7 @@ public final class OperatorClient {
     private let manifest: RunManifest
     private let publicKey: String
     private let secretKey: String
-    private var ids = MessageIdGenerator(node: "operator")
+    private var ids = MessageIdGenerator()
 
     public init(manifest: RunManifest, keyDirectory: String) throws {
         self.manifest = manifest

@@ -206,8 +206,7 @@ public final class ClientRole: NodeRole {
             put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
             for b in prefix { put(b) }
             for shift in stride(from: 60, through: 0, by: -4) {
-                let d = UInt8(truncatingIfNeeded: (counter >> UInt64(shift)) & 15)
-                put(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10)
+                put(SimIds.hexDigit(UInt8(truncatingIfNeeded: (counter >> UInt64(shift)) & 15)))
             }
             put(UInt8(ascii: "-"))
             for b in prefix { put(b) }

@@ -752,8 +752,10 @@ public final class FrontendRole: NodeRole {
         var params: [String: JSONValue] = call.auditParameters
         let guardrail = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier"), version = call.request.header("X-Amzn-Bedrock-GuardrailVersion")
         // The usual parameters, only the model id, are serialized once per model.
-        let onlyModel = params.isEmpty && guardrail == nil && version == nil && !call.modelId.isEmpty
-        if !onlyModel {
+        var paramsJSON: [UInt8]?
+        if params.isEmpty && guardrail == nil && version == nil && !call.modelId.isEmpty {
+            paramsJSON = modelOnlyParameters.value(for: call.modelId) { JSONValue.object(["modelId": .string(call.modelId)]).serialized() }
+        } else {
             if !call.modelId.isEmpty { params["modelId"] = .string(call.modelId) }
             if let g = guardrail { params["guardrailIdentifier"] = .string(g) }
             if let v = version { params["guardrailVersion"] = .string(v) }
@@ -763,11 +765,7 @@ public final class FrontendRole: NodeRole {
             recipientAccountId: call.callerAccount, userIdentity: identity,
             sourceIPAddress: call.attributes["sourceIp"] ?? call.clientNode, userAgent: call.request.header("User-Agent") ?? "",
             requestParameters: params)
-        if onlyModel {
-            entry.requestParametersJSON = modelOnlyParameters.value(for: call.modelId) {
-                JSONValue.object(["modelId": .string(call.modelId)]).serialized()
-            }
-        }
+        entry.requestParametersJSON = paramsJSON
         if let c = call.attributes["eventCategory"] { entry.eventCategory = c }
         if let r = call.attributes["readOnly"] { entry.readOnly = r == "true" }
         entry.userIdentityJSON = identityJSON

@@ -120,11 +120,10 @@ public enum SigV4Canonical {
 
     /// True when `value` has no leading/trailing whitespace, no whitespace other than single spaces.
     static func isTrimmed(_ value: String) -> Bool {
-        if let r = value.utf8.withContiguousStorageIfAvailable({ isTrimmed(bytes: $0) }) { return r }
-        return Array(value.utf8).withUnsafeBufferPointer { isTrimmed(bytes: $0) }
+        ASCII.withUTF8(value) { isTrimmed(bytes: $0) }
     }
 
-    /// Over the bytes in place (iterating a String's UTF8View checks its representation on every byte).
+    /// Over the bytes in place (`ASCII.withUTF8`).
     static func isTrimmed(bytes value: UnsafeBufferPointer<UInt8>) -> Bool {
         var previousSpace = true  // so a leading space fails
         for byte in value {
@@ -159,12 +158,7 @@ public enum SigV4Canonical {
         // Indexed in place: iterating the headers copied each (two String retains) once per signed name.
         for i in headers.indices {
             let start = lowered.count
-            let inPlace: Void? = headers[i].name.utf8.withContiguousStorageIfAvailable { bytes -> Void in
-                for b in bytes { lowered.append(ASCII.lower(b)) }
-            }
-            if inPlace == nil {
-                for b in headers[i].name.utf8 { lowered.append(ASCII.lower(b)) }
-            }
+            ASCII.withUTF8(headers[i].name) { for b in $0 { lowered.append(ASCII.lower(b)) } }
             nameRanges.append(start..<lowered.count)
         }
         for name in signedHeaderNames {
@@ -211,28 +205,17 @@ public enum SigV4Canonical {
     @inline(__always)
     static func equalsLowered(_ lowered: [UInt8], _ range: Range<Int>, _ name: String) -> Bool {
         guard range.count == name.utf8.count else { return false }
-        let inPlace = name.utf8.withContiguousStorageIfAvailable { n in
+        return ASCII.withUTF8(name) { n in
             lowered.withUnsafeBufferPointer { l in
                 for k in 0..<n.count where l[range.lowerBound + k] != ASCII.lower(n[k]) { return false }
                 return true
             }
         }
-        if let inPlace { return inPlace }
-        var i = range.lowerBound
-        for b in name.utf8 {
-            if lowered[i] != ASCII.lower(b) { return false }
-            i += 1
-        }
-        return true
     }
 
     /// `trimAll` written straight into `out`.
     static func appendTrimmed(_ value: String, to out: inout [UInt8]) {
-        if let done = value.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-            appendTrimmed(bytes: bytes, to: &out)
-            return true
-        }), done { return }
-        Array(value.utf8).withUnsafeBufferPointer { appendTrimmed(bytes: $0, to: &out) }
+        ASCII.withUTF8(value) { appendTrimmed(bytes: $0, to: &out) }
     }
 
     static func appendTrimmed(bytes value: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {

@@ -66,13 +66,13 @@ struct AuditTrailTests {
 
     /// Message ids: the node process's 8 random hex digits, "-", a base-36 counter; at most 15 bytes (inline Strings).
     @Test func messageIdsAreShortCountersAfterARandomPrefix() {
-        var g = MessageIdGenerator(node: "client-a")
+        var g = MessageIdGenerator()
         let ids = (1...40).map { _ in g.next() }
         let expected = (1...40).map { String($0, radix: 36) }
         #expect(ids.map { String($0.split(separator: "-").last ?? "") } == expected)
         #expect(ids.allSatisfy { $0.range(of: "^[0-9a-f]{8}-[0-9a-z]{1,6}$", options: .regularExpression) != nil && $0.utf8.count <= 15 })
         #expect(Set(ids.map { $0.prefix(8) }).count == 1)
-        var other = MessageIdGenerator(node: "client-a")
+        var other = MessageIdGenerator()
         #expect(other.next() != ids[0])   // another process, another random prefix (equal with chance 2^-32)
     }
 }

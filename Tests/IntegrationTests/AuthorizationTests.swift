@@ -33,6 +33,19 @@ extension SimRun {
     }
 }
 
+/// A fresh directory for a test's own topology and run.
+private func temporaryDirectory(_ prefix: String) throws -> String {
+    let dir = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// The default topology up to its principals, for a test to append principals of its own.
+private func defaultTopologyBeforePrincipals() throws -> String {
+    let base = try String(contentsOfFile: Paths.repo + "/Topologies/default.yaml", encoding: .utf8)
+    return String(base[..<base.range(of: "# --- Principals")!.lowerBound])
+}
+
 private func status(_ r: [String: Any]) -> String { r["status"] as? String ?? "?" }
 private func message(_ r: [String: Any]) -> String { r["message"] as? String ?? "" }
 private func hops(_ r: [String: Any]) -> [[String: Any]] { r["hops"] as? [[String: Any]] ?? [] }
@@ -211,15 +224,12 @@ struct AuthorizationTests {
     /// policy that allows only until a moment must deny the first call after it, whatever was decided before.
     @Test(.timeLimit(.minutes(2)))
     func aTimeConditionedPolicyDeniesOnceItsTimeHasPassed() throws {
-        let dir = NSTemporaryDirectory() + "bedrock-sim-timed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("bedrock-sim-timed")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let base = try String(contentsOfFile: Paths.repo + "/Topologies/default.yaml", encoding: .utf8)
-        let cut = base.range(of: "# --- Principals")!.lowerBound
         let until = Date().addingTimeInterval(8)
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
-        let topology = String(base[..<cut]) + """
+        let topology = try defaultTopologyBeforePrincipals() + """
         principals:
           - account: customer-a
             users:
@@ -252,12 +262,10 @@ struct AuthorizationTests {
 
     @Test(.timeLimit(.minutes(2)))
     func malformedOrMissingPolicyFilesAreRefusedAtUpWithFileAndJSONPath() throws {
-        let dir = NSTemporaryDirectory() + "bedrock-sim-authz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = try temporaryDirectory("bedrock-sim-authz")
         try FileManager.default.createDirectory(atPath: dir + "/policies", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let base = try String(contentsOfFile: Paths.repo + "/Topologies/default.yaml", encoding: .utf8)
-        let cut = base.range(of: "# --- Principals")!.lowerBound
-        let topology = String(base[..<cut]) + """
+        let topology = try defaultTopologyBeforePrincipals() + """
         principals:
           - account: customer-a
             users:

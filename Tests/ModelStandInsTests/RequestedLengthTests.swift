@@ -27,24 +27,19 @@ struct RequestedLengthTests {
         let pieces = ["300", "words", "Tokens", "token", "WORD", "0", "8192", "8193", "007", "12abc", "abc12", "the",
                       "99999999999999999999999", "-", " ", ", ", ".", "\n", "5", "tokens.", "x"]
         var g = SystemRandomNumberGenerator()
-        for _ in 0..<5000 {
-            var s = ""
-            for _ in 0..<Int.random(in: 0...8, using: &g) {
-                s += pieces.randomElement(using: &g)!
-                if Bool.random(using: &g) { s += " " }
+        func agree(_ pieces: [String], prompts: Int, maxPieces: Int) {
+            for _ in 0..<prompts {
+                var s = ""
+                for _ in 0..<Int.random(in: 0...maxPieces, using: &g) {
+                    s += pieces.randomElement(using: &g)!
+                    if Bool.random(using: &g) { s += " " }
+                }
+                #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
             }
-            #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
         }
+        agree(pieces, prompts: 5000, maxPieces: 8)
         // Long prompts: the fast path skips to the next digit eight bytes at a time, then back to its word's start.
-        let long = pieces + ["distributed", "systems", "abcdefgh12", "x9", "é", "tokenization", "  "]
-        for _ in 0..<3000 {
-            var s = ""
-            for _ in 0..<Int.random(in: 0...40, using: &g) {
-                s += long.randomElement(using: &g)!
-                if Bool.random(using: &g) { s += " " }
-            }
-            #expect(TextGenerator.requestedLength(s) == TextGenerator.unicodeRequestedLength(s), "prompt: \(s)")
-        }
+        agree(pieces + ["distributed", "systems", "abcdefgh12", "x9", "é", "tokenization", "  "], prompts: 3000, maxPieces: 40)
         // Non-ASCII prompts take the general path.
         #expect(TextGenerator.requestedLength("écris 40 mots, 30 words") == 30)
         #expect(TextGenerator.requestedLength("٣ tokens then 7 tokens") == 7)
