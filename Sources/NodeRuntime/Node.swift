@@ -246,7 +246,7 @@ public final class Node {
 
     private func flushTrace() {
         guard !traceBatch.isEmpty, let s = traceSocket else { traceBatch.removeAll(); return }
-        do { try s.send([traceBatch.bytes]) } catch { traceDropped += 1 }
+        do { try traceBatch.withBytes { try s.send(bytes: $0) } } catch { traceDropped += 1 }
         traceBatch.removeAll()
     }
 

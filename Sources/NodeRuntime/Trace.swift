@@ -2,6 +2,9 @@
 // collector, which writes the run's trace.jsonl. Records never contain prompt or completion text: only ids, sizes,
 // which encryption layers protected the bytes, and decisions with their reasons.
 import ASCIIText
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One journal record. Field names are the trace.jsonl schema documented in docs/architecture.md.
 public struct TraceRecord: Sendable {
@@ -68,9 +71,15 @@ public struct TraceIdentity: Sendable {
 /// of the previous record of the batch: length 0xFFFF "the same", and 0xFFFE followed by u8 shared-prefix bytes,
 /// u8 shared-suffix bytes, u16 length and the bytes in between. A layer count of 0x81 / 0x82 stands for the layer
 /// lists ["curve"] / ["curve", "e2e-aes-256-gcm"]. The first record of a batch uses no shortcut but the layer codes.
+/// Decision, reason and detail strings repeat from call to call (a gate's reasons for the same principal and model):
+/// one of at least 16 bytes that the batch holds already, written in full in one of those positions, is length
+/// 0xFFFD and the u16 index of that earlier string among the batch's such strings, in order (version 4).
 public enum TraceWire {
     public static let magic: UInt8 = 0xB7
-    public static let version: UInt8 = 3
+    public static let version: UInt8 = 4
+    static let backReference: UInt16 = 0xFFFD
+    /// Decision, reason and detail strings this long or longer may be written as back-references.
+    static let minBackReferenced = 16
     static let events: [TraceRecord.Event] = [.send, .recv, .decision, .refused, .rejected, .error, .start, .stop, .link]
     /// String lengths from here up are markers; longer strings are cut to `maxString` bytes.
     static let maxString = 0xFFFC
@@ -82,15 +91,57 @@ public enum TraceWire {
     static let repeatableFields = 7
     static let layerCodes: [[String]] = [[], ["curve"], ["curve", "e2e-aes-256-gcm"]]
 
-    /// What a batch's next record is written against: the previous record's repeatable fields and numbers. A
-    /// record written on its own (`standalone`) uses neither.
-    public struct WriterState {
-        var fields: [String]
+    /// What a batch's next record is written against: the previous record's numbers, and (`memory`) its repeatable
+    /// fields and where the batch's long strings were written. A record written on its own has no memory and uses
+    /// no shortcut.
+    struct WriterState {
+        var memory: WriterMemory?
         var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
         var hasRecord = false
-        static var standalone: WriterState { WriterState(fields: []) }
-        static var batch: WriterState { WriterState(fields: [String](repeating: "", count: repeatableFields)) }
-        var usesShortcuts: Bool { !fields.isEmpty }
+        static var standalone: WriterState { WriterState(memory: nil) }
+    }
+
+    /// A batch writer's memory, as bytes in buffers of its own (a String per field would be reference counted
+    /// and uniqueness-checked at every record): the previous record's repeatable fields (a slot's count is -1 when
+    /// unknown, or too long to keep: the next value is then written in full), and the back-reference table, the
+    /// batch offsets and lengths of the long strings written in full, found again through a small hash index.
+    final class WriterMemory {
+        static let slotCapacity = 256
+        static let indexSize = 256
+        let slots: UnsafeMutablePointer<UInt8>
+        let counts: UnsafeMutablePointer<Int>
+        let index: UnsafeMutablePointer<Int32>
+        var refOffsets: [Int32] = []
+        var refCounts: [Int32] = []
+
+        init() {
+            slots = .allocate(capacity: repeatableFields * WriterMemory.slotCapacity)
+            counts = .allocate(capacity: repeatableFields)
+            index = .allocate(capacity: WriterMemory.indexSize)
+            reset()
+        }
+        deinit { slots.deallocate(); counts.deallocate(); index.deallocate() }
+
+        func reset() {
+            counts.update(repeating: -1, count: repeatableFields)
+            index.update(repeating: -1, count: WriterMemory.indexSize)
+            refOffsets.removeAll(keepingCapacity: true)
+            refCounts.removeAll(keepingCapacity: true)
+        }
+        @inline(__always) func slot(_ i: Int) -> UnsafeMutablePointer<UInt8> { slots + i * WriterMemory.slotCapacity }
+        @inline(__always) func remember(_ i: Int, _ a: UnsafeBufferPointer<UInt8>) {
+            guard a.count <= WriterMemory.slotCapacity else { counts[i] = -1; return }
+            if let src = a.baseAddress { slot(i).update(from: src, count: a.count) }
+            counts[i] = a.count
+        }
+        /// Where a string of these bytes would sit in the index: its length and first and last eight bytes.
+        @inline(__always) static func hashSlot(_ a: UnsafeBufferPointer<UInt8>) -> Int {
+            let raw = UnsafeRawPointer(a.baseAddress!)
+            let h = raw.loadUnaligned(as: UInt64.self) &* 0x9E37_79B9_7F4A_7C15
+                ^ raw.loadUnaligned(fromByteOffset: a.count - 8, as: UInt64.self) &* 0xC2B2_AE3D_27D4_EB4F
+                ^ UInt64(a.count)
+            return Int(truncatingIfNeeded: (h ^ (h >> 29)) & UInt64(indexSize - 1))
+        }
     }
 
     public static func beginBatch(_ out: inout [UInt8]) { out.append(magic); out.append(version) }
@@ -106,13 +157,19 @@ public enum TraceWire {
         return previous &+ UInt64(bitPattern: d)
     }
 
-    /// One record being written through a pointer into room bounded beforehand (`room`), then appended to the
-    /// batch at once: the hot path of every hop, where appending to an Array byte by byte checks capacity and
-    /// uniqueness on every byte.
+    /// One record being written through a pointer into room bounded beforehand (`room`): straight into the batch
+    /// (`origin` is where the record starts in it, `batch` the batch's first byte, for back-references), or into
+    /// a temporary for a record on its own.
     struct RecordWriter {
         let base: UnsafeMutablePointer<UInt8>
         let capacity: Int
         var count = 0
+        let origin: Int
+        let batch: UnsafePointer<UInt8>?
+        let memory: WriterMemory?
+        init(base: UnsafeMutablePointer<UInt8>, capacity: Int, origin: Int = 0, batch: UnsafePointer<UInt8>? = nil, memory: WriterMemory? = nil) {
+            self.base = base; self.capacity = capacity; self.origin = origin; self.batch = batch; self.memory = memory
+        }
         @inline(__always) mutating func u8(_ b: UInt8) {
             precondition(count < capacity, "TraceWire: record larger than its bound")
             base[count] = b; count += 1
@@ -130,19 +187,67 @@ public enum TraceWire {
             count += p.count
         }
         /// A length-prefixed string (cut to `maxString` bytes).
-        mutating func string(_ s: String) {
-            let n = min(s.utf8.count, TraceWire.maxString)
+        @inline(__always) mutating func string(_ a: UnsafeBufferPointer<UInt8>) {
+            let n = min(a.count, TraceWire.maxString)
             u16(n)
-            if s.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeBufferPointer(rebasing: $0[0..<n])) }) == nil {
-                for b in s.utf8.prefix(n) { u8(b) }
+            bytes(UnsafeBufferPointer(rebasing: a[0..<n]))
+        }
+        mutating func string(_ s: String) { TraceWire.withBytes(s) { string($0) } }
+
+        /// A decision, reason or detail string: a back-reference when the batch holds it already, else written in
+        /// full (and remembered when it is long enough to be worth a reference). The reader keeps the same table:
+        /// every string in these positions of at least `minBackReferenced` bytes, written in full, in order.
+        mutating func text(_ s: String) { TraceWire.withBytes(s) { text($0) } }
+        mutating func text(_ whole: UnsafeBufferPointer<UInt8>) {
+            let a = UnsafeBufferPointer(rebasing: whole[0..<min(whole.count, TraceWire.maxString)])
+            guard a.count >= TraceWire.minBackReferenced else { string(a); return }
+            if let m = memory, let batch {
+                let h = WriterMemory.hashSlot(a)
+                let i = Int(m.index[h])
+                if i >= 0, Int(m.refCounts[i]) == a.count,
+                   memcmp(batch + Int(m.refOffsets[i]), a.baseAddress!, a.count) == 0 {
+                    u16(Int(TraceWire.backReference)); u16(i)
+                    return
+                }
+                if m.refOffsets.count < Int(UInt16.max) {
+                    m.index[h] = Int32(m.refOffsets.count)
+                    m.refOffsets.append(Int32(origin + count + 2)); m.refCounts.append(Int32(a.count))
+                }
             }
+            string(a)
+        }
+
+        /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
+        @inline(__always) mutating func field(_ s: String, _ slot: Int) {
+            guard memory != nil else { string(s); return }
+            TraceWire.withBytes(s) { field($0, slot) }
+        }
+        mutating func field(_ a: UnsafeBufferPointer<UInt8>, _ slot: Int) {
+            guard let m = memory else { string(a); return }
+            let previous = m.counts[slot]
+            if a.count > 0 && previous > 0 && a.count <= TraceWire.maxString {
+                let p = UnsafeBufferPointer(start: m.slot(slot), count: previous)
+                if previous == a.count && memcmp(p.baseAddress!, a.baseAddress!, a.count) == 0 {
+                    u16(Int(sameAsPrevious)); return
+                }
+                if TraceWire.delta(a, against: p, &self) { m.remember(slot, a); return }
+            }
+            m.remember(slot, UnsafeBufferPointer(rebasing: a[0..<min(a.count, TraceWire.maxString)]))
+            string(a)
+        }
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes (a copy only for a string without contiguous storage).
+    @inline(__always) static func withBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if s.utf8.withContiguousStorageIfAvailable(body) == nil {
+            Array(s.utf8).withUnsafeBufferPointer(body)
         }
     }
 
     /// Room a record's strings can take written: each in full plus its length, or a delta's six-byte header.
     @inline(__always) static func room(_ s: String) -> Int { min(s.utf8.count, maxString) + 8 }
 
-    /// Calls `write` with a RecordWriter of `bound` bytes and appends what it wrote to `out`.
+    /// Calls `write` with a RecordWriter of `bound` bytes and appends what it wrote to `out` (a record on its own).
     @inline(__always)
     static func writeRecord(bound: Int, to out: inout [UInt8], _ write: (inout RecordWriter) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buf in
@@ -152,28 +257,8 @@ public enum TraceWire {
         }
     }
 
-    /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
-    @inline(__always) static func field(_ s: String, _ slot: Int, _ state: inout WriterState, _ w: inout RecordWriter) {
-        if state.usesShortcuts {
-            if !s.isEmpty {
-                let p = state.fields[slot]
-                if s == p { w.u16(Int(sameAsPrevious)); return }
-                if !p.isEmpty && delta(s, against: p, &w) { state.fields[slot] = s; return }
-            }
-            state.fields[slot] = s
-        }
-        w.string(s)
-    }
-
-    /// Writes `s` as the bytes between the prefix and suffix it shares with `p`; false (nothing written) when they
+    /// Writes `a` as the bytes between the prefix and suffix it shares with `b`; false (nothing written) when they
     /// share under eight bytes, where the full string is as short.
-    static func delta(_ s: String, against p: String, _ w: inout RecordWriter) -> Bool {
-        let written = s.utf8.withContiguousStorageIfAvailable { a in
-            p.utf8.withContiguousStorageIfAvailable { b in delta(a, against: b, &w) } ?? false
-        }
-        return written ?? false
-    }
-
     static func delta(_ a: UnsafeBufferPointer<UInt8>, against b: UnsafeBufferPointer<UInt8>, _ w: inout RecordWriter) -> Bool {
         // A cut value is not what the reader holds; write those in full.
         guard a.count <= maxString, b.count <= maxString, let pa = a.baseAddress, let pb = b.baseAddress else { return false }
@@ -193,29 +278,33 @@ public enum TraceWire {
     }
 
     public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
-        var none = WriterState.standalone
-        append(r, to: &out, state: &none)
+        writeRecord(bound: bound(of: r), to: &out) { w in
+            var none = WriterState.standalone
+            write(r, state: &none, to: &w)
+        }
     }
 
-    static func append(_ r: TraceRecord, to out: inout [UInt8], state: inout WriterState) {
+    static func bound(of r: TraceRecord) -> Int {
         var bound = 64 + room(r.messageType) + room(r.peer) + room(r.peerAccount) + room(r.messageId) + room(r.requestId)
             + room(r.inReplyTo) + room(r.traceparent) + room(r.decision) + room(r.reason)
         for l in r.layers.prefix(127) { bound += room(l) }
         for (k, v) in r.details.prefix(255) { bound += room(k) + room(v) }
-        writeRecord(bound: bound, to: &out) { w in
-            appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
-                       peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
-                       inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
-                       state: &state, to: &w)
-            if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
-                w.u8(0x80 | UInt8(code))
-            } else {
-                w.u8(UInt8(min(r.layers.count, 127)))
-                for l in r.layers.prefix(127) { w.string(l) }
-            }
-            w.u8(UInt8(min(r.details.count, 255)))
-            for (k, v) in r.details.prefix(255) { w.string(k); w.string(v) }
+        return bound
+    }
+
+    static func write(_ r: TraceRecord, state: inout WriterState, to w: inout RecordWriter) {
+        appendHead(r.event, wallMs: r.wallMs, monoNs: r.monoNs, lamport: r.lamport, bytes: r.bytes, type: r.messageType,
+                   peer: r.peer, peerAccount: r.peerAccount, messageId: r.messageId, requestId: r.requestId,
+                   inReplyTo: r.inReplyTo, traceparent: r.traceparent, decision: r.decision, reason: r.reason,
+                   state: &state, to: &w)
+        if let code = layerCodes.firstIndex(of: r.layers), code > 0 {
+            w.u8(0x80 | UInt8(code))
+        } else {
+            w.u8(UInt8(min(r.layers.count, 127)))
+            for l in r.layers.prefix(127) { w.string(l) }
         }
+        w.u8(UInt8(min(r.details.count, 255)))
+        for (k, v) in r.details.prefix(255) { w.text(k); w.text(v) }
     }
 
     /// A send or receive record written straight from the envelope's fields: the same bytes as `append` of the
@@ -224,29 +313,40 @@ public enum TraceWire {
                                      type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                                      inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                                      details: [(String, String)], vpceId: String?, to out: inout [UInt8]) {
-        var none = WriterState.standalone
-        appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
-                      peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                      traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
-                      vpceId: vpceId, state: &none, to: &out)
+        let bound = transitBound(type: type, peer: peer, peerAccount: peerAccount, messageId: messageId, requestId: requestId,
+                                 inReplyTo: inReplyTo, traceparent: traceparent, decision: decision, reason: reason,
+                                 details: details, vpceId: vpceId)
+        writeRecord(bound: bound, to: &out) { w in
+            var none = WriterState.standalone
+            writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
+                         peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                         traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
+                         vpceId: vpceId, state: &none, to: &w)
+        }
     }
 
-    static func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
-                              type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
-                              inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
-                              details: [(String, String)], vpceId: String?, state: inout WriterState, to out: inout [UInt8]) {
+    @inline(__always)
+    static func transitBound(type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                             inReplyTo: String, traceparent: String, decision: String, reason: String,
+                             details: [(String, String)], vpceId: String?) -> Int {
         var bound = 96 + room(type) + room(peer) + room(peerAccount) + room(messageId) + room(requestId) + room(inReplyTo)
             + room(traceparent) + room(decision) + room(reason) + (vpceId.map { room("vpceId") + room($0) } ?? 0)
         for (k, v) in details.prefix(254) { bound += room(k) + room(v) }
-        writeRecord(bound: bound, to: &out) { w in
-            appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
-                       peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                       traceparent: traceparent, decision: decision, reason: reason, state: &state, to: &w)
-            w.u8(endToEnd ? 0x82 : 0x81)
-            w.u8(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
-            for (k, v) in details.prefix(254) { w.string(k); w.string(v) }
-            if let vpceId { w.string("vpceId"); w.string(vpceId) }
-        }
+        return bound
+    }
+
+    @inline(__always)
+    static func writeTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes: Int,
+                             type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
+                             inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
+                             details: [(String, String)], vpceId: String?, state: inout WriterState, to w: inout RecordWriter) {
+        appendHead(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
+                   peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                   traceparent: traceparent, decision: decision, reason: reason, state: &state, to: &w)
+        w.u8(endToEnd ? 0x82 : 0x81)
+        w.u8(UInt8(min(details.count + (vpceId == nil ? 0 : 1), 255)))
+        for (k, v) in details.prefix(254) { w.text(k); w.text(v) }
+        if let vpceId { w.text("vpceId"); w.text(vpceId) }
     }
 
     /// Everything of a record before its layers and details.
@@ -255,8 +355,9 @@ public enum TraceWire {
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                            inReplyTo: String, traceparent: String, decision: String, reason: String,
                            state: inout WriterState, to w: inout RecordWriter) {
-        let code = UInt8(events.firstIndex(of: event) ?? 0)
-        if state.usesShortcuts && state.hasRecord {
+        let code = eventCode(event)
+        let shortcuts = state.memory != nil
+        if shortcuts && state.hasRecord {
             w.u8(code | relativeNumbers)
             w.varint(zigzagDelta(wallMs, from: state.wallMs)); w.varint(zigzagDelta(monoNs, from: state.monoNs))
             w.varint(zigzagDelta(lamport, from: state.lamport))
@@ -264,12 +365,27 @@ public enum TraceWire {
             w.u8(code)
             w.varint(wallMs); w.varint(monoNs); w.varint(lamport)
         }
-        if state.usesShortcuts { state.wallMs = wallMs; state.monoNs = monoNs; state.lamport = lamport; state.hasRecord = true }
+        if shortcuts { state.wallMs = wallMs; state.monoNs = monoNs; state.lamport = lamport; state.hasRecord = true }
         w.varint(UInt64(UInt32(clamping: bytes)))
-        field(type, 0, &state, &w); field(peer, 1, &state, &w); field(peerAccount, 2, &state, &w)
-        field(messageId, 3, &state, &w); field(requestId, 4, &state, &w); field(inReplyTo, 5, &state, &w)
-        field(traceparent, 6, &state, &w)
-        w.string(decision); w.string(reason)
+        w.field(type, 0); w.field(peer, 1); w.field(peerAccount, 2)
+        w.field(messageId, 3); w.field(requestId, 4); w.field(inReplyTo, 5)
+        w.field(traceparent, 6)
+        w.text(decision); w.text(reason)
+    }
+
+    /// The event's code on the wire (its index in `events`).
+    @inline(__always) static func eventCode(_ e: TraceRecord.Event) -> UInt8 {
+        switch e {
+        case .send: 0
+        case .recv: 1
+        case .decision: 2
+        case .refused: 3
+        case .rejected: 4
+        case .error: 5
+        case .start: 6
+        case .stop: 7
+        case .link: 8
+        }
     }
 
 
@@ -326,14 +442,40 @@ public enum TraceWire {
         let slots: UnsafeMutablePointer<Slot>
         var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
         var hasRecord = false
+        /// The batch's back-reference table: offset and length of each long decision, reason or detail string
+        /// written in full, in order, and whether it needs escaping (0 not yet known, 1 no, 2 yes), so a string
+        /// that repeats is checked once per batch. Behind a pointer, so that this value stays trivial to copy.
+        struct Ref { var offset: Int, count: Int, escaping: UInt8 }
+        struct Refs {
+            var entries: UnsafeMutablePointer<Ref>
+            var count = 0, capacity = 64
+            /// How many of the full ones the second pass has met.
+            var rendered = 0
+            mutating func append(_ r: Ref) {
+                if count == capacity {
+                    let grown = UnsafeMutablePointer<Ref>.allocate(capacity: 2 * capacity)
+                    grown.moveInitialize(from: entries, count: count)
+                    entries.deallocate()
+                    entries = grown
+                    capacity *= 2
+                }
+                (entries + count).initialize(to: r)
+                count += 1
+            }
+        }
+        let refs: UnsafeMutablePointer<Refs>
 
         init() {
+            refs = .allocate(capacity: 1)
+            refs.initialize(to: Refs(entries: .allocate(capacity: 64)))
             slots = .allocate(capacity: TraceWire.repeatableFields)
             for i in 0..<TraceWire.repeatableFields { (slots + i).initialize(to: Slot(bytes: .allocate(capacity: 128), capacity: 128)) }
         }
         func deallocate() {
             for i in 0..<TraceWire.repeatableFields { slots[i].bytes.deallocate() }
             slots.deallocate()
+            refs.pointee.entries.deallocate()
+            refs.deallocate()
         }
         func isPresent(_ slot: Int) -> Bool { slots[slot].present }
         func count(_ slot: Int) -> Int { slots[slot].count }
@@ -395,6 +537,35 @@ public enum TraceWire {
             try need(n, what)
             defer { offset += n }
             return UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)])
+        }
+
+        /// A decision, reason or detail string, in full or as a back-reference (checked against the table, which the
+        /// first pass (`register`) extends with each long string written in full), with its table entry (-1: none).
+        mutating func text(_ what: StaticString, _ previous: Previous, register: Bool) throws(MalformedBatch) -> (bytes: UnsafeBufferPointer<UInt8>, entry: Int) {
+            let at = offset
+            let n = try u16(what)
+            let refs = previous.refs
+            if n == Int(TraceWire.backReference) {
+                let i = try u16(what)
+                guard i < refs.pointee.count else {
+                    throw MalformedBatch(offset: at, problem: "\(what) refers to string \(i) of the batch, which holds \(refs.pointee.count)")
+                }
+                let e = refs.pointee.entries[i]
+                return (UnsafeBufferPointer(start: buf.baseAddress! + e.offset, count: e.count), i)
+            }
+            guard n <= TraceWire.maxString else { throw MalformedBatch(offset: at, problem: "\(what) has the marker length \(n) where no shortcut is allowed") }
+            try need(n, what)
+            defer { offset += n }
+            var entry = -1
+            if n >= TraceWire.minBackReferenced {
+                if register {
+                    refs.pointee.append(Previous.Ref(offset: offset, count: n, escaping: 0))
+                } else {
+                    entry = refs.pointee.rendered
+                    refs.pointee.rendered += 1
+                }
+            }
+            return (UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)]), entry)
         }
 
         /// First pass over a repeatable field: checks it against the previous record's and returns the bytes of
@@ -467,7 +638,11 @@ public enum TraceWire {
         }
         _ = try scan.varint("wallMs"); _ = try scan.varint("monoNs"); _ = try scan.varint("lamport"); _ = try scan.varint("bytes")
         for slot in 0..<repeatableFields { taken += try scan.checkRepeatable(slot, previous) }
-        _ = try scan.string("decision"); _ = try scan.string("reason")
+        // Back-referenced bytes are not in this record either.
+        var t = try scan.text("decision", previous, register: true)
+        if t.entry >= 0 { taken += t.bytes.count }
+        t = try scan.text("reason", previous, register: true)
+        if t.entry >= 0 { taken += t.bytes.count }
         let layerByte = try scan.u8("layers")
         if layerByte & 0x80 != 0 {
             guard Int(layerByte & 0x7F) < layerCodes.count else {
@@ -477,7 +652,12 @@ public enum TraceWire {
             for _ in 0..<Int(layerByte) { _ = try scan.string("layer") }
         }
         let detailCount = Int(try scan.u8("details"))
-        for _ in 0..<detailCount { _ = try scan.string("detail key"); _ = try scan.string("detail value") }
+        for _ in 0..<detailCount {
+            t = try scan.text("detail key", previous, register: true)
+            if t.entry >= 0 { taken += t.bytes.count }
+            t = try scan.text("detail value", previous, register: true)
+            if t.entry >= 0 { taken += t.bytes.count }
+        }
         out.reserve(bound(scan.offset - recordStart + taken + 64, who))
 
         // Second pass: the line. Field order is the trace.jsonl schema (docs/architecture.md); keys are
@@ -492,7 +672,7 @@ public enum TraceWire {
         previous.wallMs = wall; previous.monoNs = mono; previous.lamport = lamport; previous.hasRecord = true
         let bytes = try r.varint("bytes")
         for slot in 0..<repeatableFields { r.readRepeatable(slot, previous) }
-        let decision = try r.string("decision"), reason = try r.string("reason")
+        let decision = try r.text("decision", previous, register: false), reason = try r.text("reason", previous, register: false)
         out.put(keys.ts)
         appendTimestamp(wall, out, &cache)
         out.put(keys.wallMs); out.putDecimal(wall)
@@ -523,14 +703,14 @@ public enum TraceWire {
             }
             out.put(UInt8(ascii: "]"))
         }
-        field(keys.decision, decision, out)
-        field(keys.reason, reason, out)
+        text(keys.decision, decision, previous, out)
+        text(keys.reason, reason, previous, out)
         if lamport > 0 { out.put(keys.lamport); out.putDecimal(lamport) }
         r.offset += 1
         for _ in 0..<detailCount {
             out.put(UInt8(ascii: ","))
-            out.putQuoted(try r.string("detail key")); out.put(UInt8(ascii: ":"))
-            out.putQuoted(try r.string("detail value"))
+            quoted(try r.text("detail key", previous, register: false), previous, out); out.put(UInt8(ascii: ":"))
+            quoted(try r.text("detail value", previous, register: false), previous, out)
         }
         out.put(UInt8(ascii: "}")); out.put(10)
     }
@@ -539,6 +719,25 @@ public enum TraceWire {
         guard v.count > 0 else { return }
         out.put(key)
         out.putQuoted(v)
+    }
+
+    @inline(__always) static func text(_ key: [UInt8], _ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int),
+                                       _ previous: Previous, _ out: LineBuffer) {
+        guard t.bytes.count > 0 else { return }
+        out.put(key)
+        quoted(t, previous, out)
+    }
+
+    /// A string of the back-reference table is checked for escaping once per batch.
+    @inline(__always) static func quoted(_ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int), _ previous: Previous, _ out: LineBuffer) {
+        guard t.entry >= 0 else { out.putQuoted(t.bytes); return }
+        let e = previous.refs.pointee.entries + t.entry
+        if e.pointee.escaping == 0 { e.pointee.escaping = LineBuffer.needsEscaping(t.bytes) ? 2 : 1 }
+        if e.pointee.escaping == 2 {
+            out.putQuoted(t.bytes)
+        } else {
+            out.put(UInt8(ascii: "\"")); out.put(t.bytes); out.put(UInt8(ascii: "\""))
+        }
     }
 
     /// `"2026-11-27T01:02:03.456Z"`, the second's prefix cached.
@@ -582,33 +781,58 @@ public enum TraceWire {
 /// that repeats (the request id and trace context of the hops of one call, most often) is a two-byte marker, an id
 /// that differs in a few characters is written as just those, and times are small deltas.
 public struct TraceBatch {
-    public private(set) var bytes: [UInt8] = []
+    /// The batch, written in place (a record is bounded, the room reserved, and written straight into it).
+    private let buffer = LineBuffer(capacity: 64 * 1024)
     private var state = TraceWire.WriterState.standalone
+    private let memory = TraceWire.WriterMemory()
     public init() {}
 
-    public var isEmpty: Bool { bytes.isEmpty }
-    public var count: Int { bytes.count }
+    public var isEmpty: Bool { buffer.count == 0 }
+    public var count: Int { buffer.count }
+    /// The batch as sent.
+    public var bytes: [UInt8] { Array(buffer.bytes) }
 
     public mutating func begin() {
-        bytes.removeAll(keepingCapacity: true)
-        TraceWire.beginBatch(&bytes)
-        state = .batch
-        if bytes.capacity < 64 * 1024 { bytes.reserveCapacity(64 * 1024) }
+        buffer.removeAll()
+        buffer.reserve(2)
+        buffer.put(TraceWire.magic); buffer.put(TraceWire.version)
+        memory.reset()
+        state = TraceWire.WriterState(memory: memory)
     }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); state = .standalone }
+    public mutating func removeAll() { buffer.removeAll(); state = .standalone }
 
-    public mutating func append(_ r: TraceRecord) { TraceWire.append(r, to: &bytes, state: &state) }
+    @inline(__always) private mutating func write(bound: Int, _ body: (inout TraceWire.RecordWriter, inout TraceWire.WriterState) -> Void) {
+        buffer.reserve(bound)
+        buffer.appendInPlace(bound) { batch, origin in
+            var w = TraceWire.RecordWriter(base: batch + origin, capacity: bound, origin: origin, batch: UnsafePointer(batch),
+                                           memory: state.memory)
+            body(&w, &state)
+            return w.count
+        }
+    }
+
+    public mutating func append(_ r: TraceRecord) {
+        write(bound: TraceWire.bound(of: r)) { w, state in TraceWire.write(r, state: &state, to: &w) }
+    }
 
     public mutating func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes n: Int,
                                        type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                                        inReplyTo: String, traceparent: String, endToEnd: Bool, decision: String, reason: String,
                                        details: [(String, String)], vpceId: String?) {
-        TraceWire.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
-                                peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                                traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
-                                details: details, vpceId: vpceId, state: &state, to: &bytes)
+        let bound = TraceWire.transitBound(type: type, peer: peer, peerAccount: peerAccount, messageId: messageId,
+                                           requestId: requestId, inReplyTo: inReplyTo, traceparent: traceparent,
+                                           decision: decision, reason: reason, details: details, vpceId: vpceId)
+        write(bound: bound) { w, state in
+            TraceWire.writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
+                                   peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                                   traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
+                                   details: details, vpceId: vpceId, state: &state, to: &w)
+        }
     }
+
+    /// Calls `body` with the batch's bytes (no copy).
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R { try body(buffer.bytes) }
 }
 
 /// Encodes records for one node as trace.jsonl lines (the collector's own records, and tests).
@@ -676,6 +900,15 @@ public final class LineBuffer {
 
     /// What was written.
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// Lets `body` write at most `room` bytes (reserved beforehand) at `origin` of the buffer starting at `base`,
+    /// and keeps the count it returns.
+    @inline(__always) func appendInPlace(_ room: Int, _ body: (_ base: UnsafeMutablePointer<UInt8>, _ origin: Int) -> Int) {
+        precondition(count + room <= capacity, "LineBuffer: write past the reserved room")
+        let n = body(base, count)
+        precondition(n <= room, "LineBuffer: write past the reserved room")
+        count += n
+    }
     public func removeAll() { count = 0 }
 
     // Callers have reserved the room (`reserve`); the precondition keeps a wrong bound from writing past the end.

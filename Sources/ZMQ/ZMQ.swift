@@ -201,6 +201,12 @@ public final class Socket {
         }
     }
 
+    /// Sends a one-frame message from bytes the caller owns (zmq_send copies them).
+    public func send(bytes: UnsafeBufferPointer<UInt8>, dontWait: Bool = true) throws {
+        let rc = zmq_send(handle, bytes.baseAddress, bytes.count, dontWait ? ZMQ_DONTWAIT : 0)
+        if rc < 0 { throw ZMQError.last("zmq_send") }
+    }
+
     /// Sends a two-frame message (a ROUTER's routing id and the payload) without building an array of frames.
     public func send(_ first: [UInt8], _ second: [UInt8], dontWait: Bool = true) throws {
         let flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0

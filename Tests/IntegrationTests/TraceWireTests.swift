@@ -243,6 +243,48 @@ struct TraceWireTests {
         #expect(out.split(separator: 10).count == 1, "the first record's line is kept")
     }
 
+    /// Long decision, reason and detail strings that the batch holds already travel as back-references (four
+    /// bytes); the lines are those of the records written in full, escaping included, and a reference to a string
+    /// the batch does not hold is refused.
+    @Test func repeatedReasonsAndDetailsAreBackReferences() throws {
+        let reasons = ["allow: [model-identifier] known model amazon.titan-text-express-v1; [iam] Allowed",
+                       "route: attempt 1: amazon.titan-text-express-v1 -> escrow-amazon-1 (1 live host(s))",
+                       "needs \"escaping\" \\ and a newline\n and é in it"]
+        var records: [TraceRecord] = []
+        for i in 0..<30 {
+            var r = Self.record()
+            r.decision = i % 2 == 0 ? "allow-with-a-long-decision" : "forward"
+            r.reason = i == 29 ? "said once: \(i)" : reasons[i % 3]
+            r.details = [("gate", "sigv4-authentication,iam-authorization"), ("policy-with-a-long-key", "default VPC endpoint policy (full access)"),
+                         ("modelId", i % 4 == 0 ? "anthropic.claude-3-haiku-20240307-v1:0" : "amazon.titan-text-express-v1")]
+            records.append(r)
+        }
+        let (compact, compactBytes, fullBytes) = try Self.compactRendersAsFull(records)
+        #expect(compactBytes * 4 < fullBytes, "repeated strings are references: \(compactBytes) vs \(fullBytes) bytes")
+        #expect(compact[2]["reason"] as? String == reasons[2] && compact[29]["reason"] as? String == "said once: 29")
+        #expect(compact[28]["policy-with-a-long-key"] as? String == "default VPC endpoint policy (full access)")
+
+        // The second record's reason refers to the first's (entry 1: the first record's decision is entry 0).
+        var two = TraceBatch()
+        two.begin()
+        var a = Self.record(), b = Self.record()
+        a.decision = "allow-with-a-long-decision"; a.reason = reasons[0]; a.details = []
+        b.decision = "forward"; b.reason = reasons[0]; b.details = []
+        two.append(a); two.append(b)
+        let bytes = two.bytes
+        let at = try #require((2..<(bytes.count - 3)).last { bytes[$0] == 0xFD && bytes[$0 + 1] == 0xFF })
+        #expect(bytes[at + 2] == 1 && bytes[at + 3] == 0)
+        #expect(try Self.render(bytes).lines[1]["reason"] as? String == reasons[0])
+        var dangling = bytes
+        dangling[at + 2] = 2
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        do { _ = try TraceWire.render(batch: dangling, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
+            #expect(error.description.contains("reason refers to string 2 of the batch, which holds 2") && error.offset == at)
+        }
+        #expect(out.split(separator: 10).count == 1, "the first record's line is kept")
+    }
+
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
