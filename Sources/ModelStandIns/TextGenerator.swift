@@ -52,7 +52,7 @@ struct Generation: Equatable {
 
 enum TextGenerator {
     static func generate(_ req: GenerationRequest, adapter: TrainedAdapter?) -> Generation {
-        let seed = StableHash.of(parts: [req.modelId, req.seedText])
+        let seed = StableHash.seed(req.modelId, req.seedText)
         let full: String
         if let adapter {
             full = adapter.respond(to: req.promptKey, seed: seed)

@@ -11,22 +11,23 @@ import Testing
     }
 
     /// Pinned output of a prompt that asks for a length (the generator then adds body sentences, counting each):
-    /// the text and its count as the String-per-sentence generator produced them (checked against that build).
+    /// the text and its count since the word-wise generation seed (StableHash.seed); the byte-buffer generator was
+    /// checked identical to the String-per-sentence one before that.
     @Test func pinnedLengthRequestResponse() throws {
         let titan = try #require(ModelCatalog.lookup("amazon.titan-text-express-v1", region: "us-east-1"))
         let out = try invoke(titan, #"{"inputText":"Please write 300 words about escrow accounts and private links","textGenerationConfig":{"maxTokenCount":4000}}"#)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(out.body)) as? [String: Any])
         let result = try #require((body["results"] as? [[String: Any]])?.first)
         let text = try #require(result["outputText"] as? String)
-        #expect(text.utf8.count == 1174 && StableHash.of(text) == 0x9d47_e5c3_aa8a_9d95)
-        #expect(result["tokenCount"] as? Int == 330)
+        #expect(text.utf8.count == 1132 && StableHash.of(text) == 0x326b_8a75_9a4b_6326)
+        #expect(result["tokenCount"] as? Int == 317)
     }
 
     /// Pinned output: any change of generator, vocabulary, tokenizer or serializer, or any
     /// per-process randomness (e.g. Swift's seeded Hasher) would change these bytes.
     @Test func pinnedClaudeResponse() throws {
         let out = try invoke(haiku, #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":24,"messages":[{"role":"user","content":"Why isolate model providers?"}]}"#)
-        #expect(String(decoding: out.body, as: UTF8.self) == #"{"id":"msg_bdrk_01YFzj2ZmWwQ6nLvViLKVK7d","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[{"type":"text","text":"Good question about isolate. Each step should improve the steady record behind model."}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":9,"output_tokens":24}}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"id":"msg_bdrk_013m9AKhgG5XN9ct4GXeh4c9","type":"message","role":"assistant","model":"claude-3-haiku-20240307","content":[{"type":"text","text":"In short, isolate comes down to a few key ideas. In practice, model shapes"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":9,"output_tokens":24}}"#)
     }
 }
 
@@ -106,12 +107,12 @@ import Testing
 @Suite struct PinnedFamilyResponseTests {
     @Test func pinnedTitanTextResponse() throws {
         let out = try invoke(titanExpress, #"{"inputText":"User: How does Zürich's escrow host protect prompts?\nBot:","textGenerationConfig":{"maxTokenCount":40,"stopSequences":["zzz"]}}"#)
-        #expect(String(decoding: out.body, as: UTF8.self) == #"{"inputTextTokenCount":18,"results":[{"tokenCount":40,"outputText":"Good question about zürich. When the boundary shapes, the consistent system organizes as well. It also helps to track the signal before the","completionReason":"LENGTH"}]}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"inputTextTokenCount":18,"results":[{"tokenCount":40,"outputText":"Here is a brief overview of zürich. When the request measures, the efficient signal protects as well. It also helps to test the detail before","completionReason":"LENGTH"}]}"#)
     }
 
     @Test func pinnedLlamaResponse() throws {
         let out = try invoke(llama8b, #"{"prompt":"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhy isolate model providers from each other?<|eot_id|><|start_header_id|>assistant<|end_header_id|>","max_gen_len":32}"#)
-        #expect(String(decoding: out.body, as: UTF8.self) == #"{"generation":"Let me walk through isolate step by step. The balanced boundary refines the pattern for model. Most teams find that provider","prompt_token_count":23,"generation_token_count":32,"stop_reason":"length"}"#)
+        #expect(String(decoding: out.body, as: UTF8.self) == #"{"generation":"Let me walk through isolate step by step. Each signal should balance the layered factor within model. In practice,","prompt_token_count":23,"generation_token_count":32,"stop_reason":"length"}"#)
     }
 
     @Test func pinnedEmbeddingResponse() throws {
