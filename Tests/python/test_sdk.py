@@ -126,12 +126,12 @@ def test_apply_guardrail(sim):
 
 
 def test_guardrail_on_a_stream_stops_it_with_the_blocked_messaging(sim):
-    # The stand-in model writes "carefully" in its answer to this prompt; the guardrail blocks that word.
+    # The stand-in model writes "measure" in its answer to this prompt; the guardrail blocks that word.
     r = sim.client().invoke_model_with_response_stream(modelId=CLAUDE, body=claude_body(max_tokens=40),
                                                        guardrailIdentifier="sdkguard1", guardrailVersion="1")
     chunks = [json.loads(e["chunk"]["bytes"]) for e in r["body"]]
     text = "".join(c.get("delta", {}).get("text", "") for c in chunks)
-    assert "carefully" not in text
+    assert "measure " not in text
     assert "withheld by a guardrail" in text
     assert chunks[-1]["amazon-bedrock-guardrailAction"] == "INTERVENED"
 
