@@ -1,5 +1,6 @@
 import ASCIIText
 import SimCrypto
+import Synchronization
 
 /// How the canonical URI is formed from the wire path.
 public enum SigV4PathStyle: Sendable, Hashable {
@@ -46,6 +47,7 @@ public enum SigV4Canonical {
     private static func normalized(_ p: UnsafeBufferPointer<UInt8>, encode: Bool) -> [UInt8] {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
         if p.isEmpty { return [slash] }
+        if isCanonicalAsIs(p) { return Array(p) }
         var segments: [Range<Int>] = []
         segments.reserveCapacity(8)
         var i = 0
@@ -77,6 +79,26 @@ public enum SigV4Canonical {
         }
         if p[p.count - 1] == slash && !segments.isEmpty { out.append(slash) }
         return out
+    }
+
+    /// Whether normalizing (and encoding) leaves the path as it is: it starts with `/`, has no empty, `.` or `..`
+    /// segment, and every byte is unreserved or `/` (the usual runtime path, checked in one pass).
+    @inline(__always)
+    static func isCanonicalAsIs(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        guard p.count > 1, p[0] == slash, p[p.count - 1] != slash else { return p.count == 1 && p[0] == slash }
+        var segmentStart = 1
+        for i in 1...p.count {
+            if i == p.count || p[i] == slash {
+                let length = i - segmentStart
+                if length == 0 || (length == 1 && p[segmentStart] == dot)
+                    || (length == 2 && p[segmentStart] == dot && p[segmentStart + 1] == dot) { return false }
+                segmentStart = i + 1
+            } else if !isUnreserved(p[i]) {
+                return false
+            }
+        }
+        return true
     }
 
     // MARK: Query
@@ -150,27 +172,38 @@ public enum SigV4Canonical {
 
     /// `canonicalHeaders` written straight into `out`. Header names match case-insensitively.
     static func appendCanonicalHeaders(_ headers: [SigV4Header], signedHeaderNames: [String], to out: inout [UInt8]) {
-        // Header names lowered once into one buffer (not once per signed name, and without a String each).
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(headers.count * 16)
-        var nameRanges: [Range<Int>] = []
-        nameRanges.reserveCapacity(headers.count)
-        // Indexed in place: iterating the headers copied each (two String retains) once per signed name.
-        for i in headers.indices {
-            let start = lowered.count
-            ASCII.withUTF8(headers[i].name) { for b in $0 { lowered.append(ASCII.lower(b)) } }
-            nameRanges.append(start..<lowered.count)
-        }
-        for name in signedHeaderNames {
-            out.append(contentsOf: name.utf8)
-            out.append(UInt8(ascii: ":"))
-            var first = true
-            for i in headers.indices where equalsLowered(lowered, nameRanges[i], name) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                appendTrimmed(headers[i].value, to: &out)
-                first = false
+        // Every header's name lowered once into one temporary (not once per signed name, and without a String
+        // each), compared through pointers: this runs twice per call (signer and verifier).
+        var nameBytes = 0
+        for i in headers.indices { nameBytes += headers[i].name.utf8.count }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(nameBytes, 1)) { lowered in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: headers.count + 1) { starts in
+                var n = 0
+                for i in headers.indices {
+                    starts[i] = n
+                    ASCII.withUTF8(headers[i].name) { p in
+                        for b in p { lowered[n] = ASCII.lower(b); n += 1 }
+                    }
+                }
+                starts[headers.count] = n
+                for name in signedHeaderNames {
+                    ASCII.withUTF8(name) { wanted in
+                        out.append(contentsOf: wanted)
+                        out.append(UInt8(ascii: ":"))
+                        var first = true
+                        for i in headers.indices where starts[i + 1] - starts[i] == wanted.count {
+                            var k = 0
+                            let s = starts[i]
+                            while k < wanted.count && lowered[s + k] == ASCII.lower(wanted[k]) { k += 1 }
+                            guard k == wanted.count else { continue }
+                            if !first { out.append(UInt8(ascii: ",")) }
+                            appendTrimmed(headers[i].value, to: &out)
+                            first = false
+                        }
+                        out.append(UInt8(ascii: "\n"))
+                    }
+                }
             }
-            out.append(UInt8(ascii: "\n"))
         }
     }
 
@@ -199,18 +232,6 @@ public enum SigV4Canonical {
         out.append(newline)
         out.append(contentsOf: payloadHash.utf8)
         return out
-    }
-
-    /// Whether `lowered[range]` is `name` with ASCII letters lowercased.
-    @inline(__always)
-    static func equalsLowered(_ lowered: [UInt8], _ range: Range<Int>, _ name: String) -> Bool {
-        guard range.count == name.utf8.count else { return false }
-        return ASCII.withUTF8(name) { n in
-            lowered.withUnsafeBufferPointer { l in
-                for k in 0..<n.count where l[range.lowerBound + k] != ASCII.lower(n[k]) { return false }
-                return true
-            }
-        }
     }
 
     /// `trimAll` written straight into `out`.
@@ -270,6 +291,18 @@ public enum SigV4Canonical {
 
     /// `date/region/service/aws4_request` (date = the first 8 characters of the amz-date).
     public static func credentialScope(date: String, region: String, service: String) -> String {
+        // The scope changes once a day per region and service: the last one is reused.
+        if let hit = lastScope.withLock({ last -> String? in
+            guard let last, last.date == date, last.region == region, last.service == service else { return nil }
+            return last.scope
+        }) { return hit }
+        let scope = makeCredentialScope(date: date, region: region, service: service)
+        lastScope.withLock { $0 = (date, region, service, scope) }
+        return scope
+    }
+    private static let lastScope = Mutex<(date: String, region: String, service: String, scope: String)?>(nil)
+
+    static func makeCredentialScope(date: String, region: String, service: String) -> String {
         var out = ""
         out.reserveCapacity(date.utf8.count + region.utf8.count + service.utf8.count + terminator.utf8.count + 3)
         out += date; out += "/"; out += region; out += "/"; out += service; out += "/"; out += terminator

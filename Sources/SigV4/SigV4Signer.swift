@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SimCrypto
+import Synchronization
 
 /// What a signature was computed from, for logs and known-answer tests.
 public struct SigV4SigningResult: Sendable {
@@ -72,6 +73,38 @@ public enum SigV4Signer {
                         amzDate: SigV4Date.amzDate(date), options: options)
     }
 
+    /// The signed header names (lowercase, sorted, without duplicates) and their `;`-joined list for a request's
+    /// headers. A caller's requests carry the same header names call after call, so the last answer is kept and
+    /// reused when the names (as given) and the unsigned set are the same.
+    static func signedHeaderList(_ headers: [SigV4Header], unsigned: Set<String>) -> (names: [String], list: String) {
+        let hit: (names: [String], list: String)? = lastHeaderList.withLock { last in
+            guard let last, last.given.count == headers.count, last.unsigned == unsigned else { return nil }
+            for i in headers.indices where headers[i].name != last.given[i] { return nil }
+            return (last.names, last.list)
+        }
+        if let hit { return hit }
+        var names: [String] = []
+        names.reserveCapacity(headers.count)
+        for header in headers {
+            let name = ASCII.lowercased(header.name.trimmingASCIIWhitespace())
+            if !unsigned.contains(name) { names.append(name) }
+        }
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var signedHeaderNames: [String] = []
+        signedHeaderNames.reserveCapacity(names.count)
+        var signedHeaders = ""
+        signedHeaders.reserveCapacity(names.reduce(names.count) { $0 + $1.utf8.count })
+        for name in names where signedHeaderNames.last != name {
+            if !signedHeaderNames.isEmpty { signedHeaders += ";" }
+            signedHeaders += name
+            signedHeaderNames.append(name)
+        }
+        let given = headers.map(\.name)
+        lastHeaderList.withLock { $0 = (given, unsigned, signedHeaderNames, signedHeaders) }
+        return (signedHeaderNames, signedHeaders)
+    }
+    private static let lastHeaderList = Mutex<(given: [String], unsigned: Set<String>, names: [String], list: String)?>(nil)
+
     /// Same, with the timestamp given as an amz-date string (`20150830T123600Z`).
     public static func signWithDetails(_ request: SigV4Request, credentials: SigV4Credentials, region: String, service: String,
                                        amzDate: String, options: Options = Options()) -> SigV4SigningResult {
@@ -92,22 +125,7 @@ public enum SigV4Signer {
         // botocore: an explicit X-Amz-Content-Sha256 header is used as the payload hash as it stands.
         let payloadHash = signed.firstValue(for: "x-amz-content-sha256") ?? SHA256Digest.hexDigest(signed.body)
 
-        var names: [String] = []
-        names.reserveCapacity(signed.headers.count)
-        for header in signed.headers {
-            let name = ASCII.lowercased(header.name.trimmingASCIIWhitespace())
-            if !options.unsignedHeaders.contains(name) { names.append(name) }
-        }
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var signedHeaderNames: [String] = []
-        signedHeaderNames.reserveCapacity(names.count)
-        var signedHeaders = ""
-        signedHeaders.reserveCapacity(names.reduce(names.count) { $0 + $1.utf8.count })
-        for name in names where signedHeaderNames.last != name {
-            if !signedHeaderNames.isEmpty { signedHeaders += ";" }
-            signedHeaders += name
-            signedHeaderNames.append(name)
-        }
+        let (signedHeaderNames, signedHeaders) = signedHeaderList(signed.headers, unsigned: options.unsignedHeaders)
         let canonicalBytes = SigV4Canonical.canonicalRequestBytes(
             method: signed.method, path: signed.path, style: options.pathStyle, query: signed.query, headers: signed.headers,
             signedHeaderNames: signedHeaderNames, signedHeaders: signedHeaders, payloadHash: payloadHash)

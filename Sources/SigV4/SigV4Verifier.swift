@@ -4,6 +4,11 @@ import FoundationEssentials
 import Foundation
 #endif
 import SimCrypto
+import ASCIIText
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the verifier knows about an access key.
 public struct SigV4Secret: Sendable, Hashable {
@@ -109,6 +114,7 @@ public struct SigV4Verifier: Sendable {
     public var lookup: CredentialLookup
     /// Shared by copies of this verifier; thread-safe.
     private let keyCache = SigningKeyCache()
+    private let authorizationMemo = AuthorizationMemo()
 
     public init(service: String = "bedrock", regions: Set<String>, allowedClockSkewSeconds: Int64 = 300,
                 pathStyle: SigV4PathStyle = .standard, allowUnsignedPayload: Bool = false,
@@ -144,9 +150,13 @@ public struct SigV4Verifier: Sendable {
         }
         let authorization = rawAuthorization.trimmingASCIIWhitespace()
         let parsed: ParsedAuthorization
-        switch ParsedAuthorization.parse(authorization, request: request) {
-        case .success(let value): parsed = value
-        case .failure(let failure): return .failure(failure)
+        if let remembered = authorizationMemo.lookup(authorization) {
+            parsed = remembered
+        } else {
+            switch ParsedAuthorization.parse(authorization, request: request) {
+            case .success(let value): parsed = value; authorizationMemo.store(authorization, parsed)
+            case .failure(let failure): return .failure(failure)
+            }
         }
 
         // 2. The signing time.
@@ -342,5 +352,50 @@ struct ParsedAuthorization {
         let names = splitASCII(signedHeaders, separator: UInt8(ascii: ";"), omittingEmpty: true)
         return .success(ParsedAuthorization(credentialParts: parts, signedHeaders: signedHeaders,
                                             signedHeaderNames: names, signature: signature))
+    }
+}
+
+/// The last Authorization header parsed, without its signature: a caller's headers differ from call to call only
+/// in the `Signature=` component (and daily in the scope's date), so the same prefix gives the same credential and
+/// signed headers. Used only when the header's last component is `Signature=…`; the parse of the prefix is then
+/// the full parse's (a later component overrides an earlier one, and the last one sets only the signature).
+final class AuthorizationMemo: Sendable {
+    private struct Entry: Sendable {
+        var prefix: [UInt8]
+        var parsed: ParsedAuthorization
+    }
+    private let last = Mutex<Entry?>(nil)
+    private static let signatureKey = Array("Signature=".utf8)
+
+    /// Where the header splits: the bytes before its last comma, and the signature after `Signature=`.
+    private static func split(_ header: UnsafeBufferPointer<UInt8>) -> (prefix: UnsafeBufferPointer<UInt8>, signature: UnsafeBufferPointer<UInt8>)? {
+        guard let comma = header.lastIndex(of: UInt8(ascii: ",")) else { return nil }
+        var lo = comma + 1, hi = header.count
+        while lo < hi && SigV4Canonical.isWhitespace(header[lo]) { lo += 1 }
+        while hi > lo && SigV4Canonical.isWhitespace(header[hi - 1]) { hi -= 1 }
+        let key = signatureKey
+        guard hi - lo >= key.count else { return nil }
+        for k in 0..<key.count where header[lo + k] != key[k] { return nil }
+        return (UnsafeBufferPointer(rebasing: header[0..<comma]), UnsafeBufferPointer(rebasing: header[(lo + key.count)..<hi]))
+    }
+
+    func lookup(_ header: String) -> ParsedAuthorization? {
+        ASCII.withUTF8(header) { bytes in
+            guard let (prefix, signature) = Self.split(bytes) else { return nil }
+            return last.withLock { entry -> ParsedAuthorization? in
+                guard let entry, prefix.count > 0, entry.prefix.count == prefix.count,
+                      entry.prefix.withUnsafeBufferPointer({ memcmp($0.baseAddress!, prefix.baseAddress!, prefix.count) == 0 }) else { return nil }
+                var parsed = entry.parsed
+                parsed.signature = String(decoding: signature, as: UTF8.self)
+                return parsed
+            }
+        }
+    }
+
+    func store(_ header: String, _ parsed: ParsedAuthorization) {
+        ASCII.withUTF8(header) { bytes in
+            guard let (prefix, _) = Self.split(bytes) else { return }
+            last.withLock { $0 = Entry(prefix: Array(prefix), parsed: parsed) }
+        }
     }
 }

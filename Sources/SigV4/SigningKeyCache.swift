@@ -13,7 +13,13 @@ final class SigningKeyCache: Sendable {
         let key: HMACSHA256Key
     }
 
-    private let entries = Mutex<[Scope: Entry]>([:])
+    private struct State: Sendable {
+        var entries: [Scope: Entry] = [:]
+        /// The last key handed out: one principal's calls of one day ask for it again and again, and comparing
+        /// four Strings is cheaper than hashing them.
+        var last: (scope: Scope, entry: Entry)?
+    }
+    private let state = Mutex(State())
     private let capacity: Int
 
     init(capacity: Int = 4096) {
@@ -23,13 +29,19 @@ final class SigningKeyCache: Sendable {
     func signingKey(accessKeyId: String, secretAccessKey: String, date: String, region: String, service: String) -> HMACSHA256Key {
         let scope = Scope(accessKeyId: accessKeyId, date: date, region: region, service: service)
         // The stored secret must match too, so a rotated secret never reuses an old key.
-        if let hit = entries.withLock({ $0[scope] }), hit.secretAccessKey == secretAccessKey {
-            return hit.key
+        let hit: Entry? = state.withLock { s in
+            if let last = s.last, last.scope == scope { return last.entry }
+            guard let e = s.entries[scope] else { return nil }
+            s.last = (scope, e)
+            return e
         }
+        if let hit, hit.secretAccessKey == secretAccessKey { return hit.key }
         let key = HMACSHA256Key(SigV4Canonical.signingKey(secretAccessKey: secretAccessKey, date: date, region: region, service: service))
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[scope] = Entry(secretAccessKey: secretAccessKey, key: key)
+        state.withLock { s in
+            if s.entries.count >= capacity { s.entries.removeAll(keepingCapacity: true) }
+            let e = Entry(secretAccessKey: secretAccessKey, key: key)
+            s.entries[scope] = e
+            s.last = (scope, e)
         }
         return key
     }

@@ -40,8 +40,17 @@ func hexString(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
 
 /// Appends the lowercase hex of `bytes` to `out` as UTF-8 (no intermediate String).
 public func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
-    out.reserveCapacity(out.count + 2 * bytes.count)
-    for b in bytes { out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 0x0f)) }
+    // Written through a pointer into a temporary and appended at once (an append per digit checks capacity and
+    // uniqueness each time).
+    bytes.withUnsafeBufferPointer { b in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(2 * b.count, 1)) { t in
+            for i in 0..<b.count {
+                t[2 * i] = hexDigit(b[i] >> 4)
+                t[2 * i + 1] = hexDigit(b[i] & 0x0f)
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: t[0..<(2 * b.count)]))
+        }
+    }
 }
 
 /// Bytes from a hex string (upper or lower case, no separators); nil if the length is odd or a
