@@ -138,7 +138,10 @@ public struct Envelope: Sendable {
     /// arrived, which is also what the seal authenticated (a received header with claims out of key order is
     /// decoded normalised, but forwarded as sent). Not checked here: a frame may legitimately differ from its
     /// normalised re-encoding, and a check that trapped would let a crafted frame stop the node.
-    public func encode(routingHeader header: [UInt8]?) -> [UInt8] {
+    public func encode(routingHeader header: [UInt8]?) -> [UInt8] { encode(routingHeader: header, lamport: lamport) }
+
+    /// Same, with the hop's Lamport clock given (a sender stamps its own without copying the envelope to set it).
+    public func encode(routingHeader header: [UInt8]?, lamport: UInt64) -> [UInt8] {
         // Sized exactly, so the frame is written without growing (and copying) its buffer.
         var size = 13 + body.count
         if let header {

@@ -299,9 +299,8 @@ public final class Node {
     public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
                      decision: String = "", reason: String = "", details: [(String, String)] = [],
                      routingHeader: [UInt8]? = nil) -> Bool {
-        var e = envelope
+        let e = envelope
         lamport += 1
-        e.lamport = lamport
         let socket: Socket
         switch link {
         case .service:
@@ -322,7 +321,7 @@ public final class Node {
             }
             return false
         }
-        let bytes = e.encode(routingHeader: routingHeader)
+        let bytes = e.encode(routingHeader: routingHeader, lamport: lamport)
         tap("send", peer, bytes)
         let sentNs = SimClock.monotonicNanoseconds()
         outbox.append(Outgoing(socket: socket, routingId: link == .service ? Array(peer.utf8) : nil, frame: bytes,

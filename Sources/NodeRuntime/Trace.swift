@@ -166,7 +166,9 @@ public enum TraceWire {
         var count = 0
         let origin: Int
         let batch: UnsafePointer<UInt8>?
-        let memory: WriterMemory?
+        /// The batch's memory, which the batch keeps alive while a record is written (unowned: no reference
+        /// counting per field).
+        unowned(unsafe) let memory: WriterMemory?
         init(base: UnsafeMutablePointer<UInt8>, capacity: Int, origin: Int = 0, batch: UnsafePointer<UInt8>? = nil, memory: WriterMemory? = nil) {
             self.base = base; self.capacity = capacity; self.origin = origin; self.batch = batch; self.memory = memory
         }

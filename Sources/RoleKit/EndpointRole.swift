@@ -72,7 +72,7 @@ public final class EndpointRole: NodeRole {
             answer(envelope, to: peer, error: .validation("The request was not addressed to this endpoint's service."), node: node)
             return
         }
-        var policyNote = ""
+        var policyNote: String?
         var policyDetails: [(String, String)] = []
         if envelope.type == .invokeRequest, let check = policyCheck {
             switch check(envelope, node) {
@@ -83,7 +83,7 @@ public final class EndpointRole: NodeRole {
                 answer(envelope, to: peer, error: denial, node: node)
                 return
             case .forward(let reason, let details):
-                policyNote = reason + "; "
+                policyNote = reason
                 policyDetails = details
             }
         }
@@ -93,13 +93,24 @@ public final class EndpointRole: NodeRole {
         forward.stamps["vpcId"] = vpcId
         forward.stamps["vpceAccount"] = node.me.accountId
         // The policy decision and the forwarding happen at the same instant: one record says both.
-        var reason = ""
-        reason.reserveCapacity(policyNote.utf8.count + stampNote.utf8.count + 32)
-        reason += policyNote; reason += stampNote; reason += String(envelope.body.count); reason += " bytes, unreadable here)"
+        let reason = forwardNote(policyNote, envelope.body.count)
         if !node.send(forward, to: frontend, link: .upstream(frontend), decision: "forward", reason: reason, details: policyDetails,
                       routingHeader: routingHeader) {
             answer(envelope, to: peer, error: .serviceUnavailable, node: node)
         }
+    }
+
+    /// The forwarding record's reason: the policy's note and the sealed body's size, which repeat from call to call
+    /// (the last one is kept; no content).
+    private var lastForward: (policy: String?, bytes: Int, reason: String)?
+    private func forwardNote(_ policyNote: String?, _ bytes: Int) -> String {
+        if let l = lastForward, l.bytes == bytes, l.policy == policyNote { return l.reason }
+        var reason = ""
+        reason.reserveCapacity((policyNote?.utf8.count ?? 0) + stampNote.utf8.count + 34)
+        if let policyNote { reason += policyNote; reason += "; " }
+        reason += stampNote; reason += String(bytes); reason += " bytes, unreadable here)"
+        lastForward = (policyNote, bytes, reason)
+        return reason
     }
 
     private func relayToClient(_ envelope: Envelope, routingHeader: [UInt8], node: Node) {

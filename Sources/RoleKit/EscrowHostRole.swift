@@ -100,8 +100,7 @@ public final class EscrowHostRole: NodeRole {
                     HTTPHeader("X-Amzn-Bedrock-Output-Token-Count", String(out.outputTokens)),
                 ], body: out.body)
                 decision.decision = "inference"
-                decision.reason = "\(model.modelId): \(out.inputTokens) input / \(out.outputTokens) output tokens, latency \(Int(latencyMs)) ms"
-                decision.details = [("modelId", model.modelId)]
+                (decision.reason, decision.details) = inferenceNote(model.modelId, out.inputTokens, out.outputTokens, Int(latencyMs))
             } catch {
                 let err = BedrockError.validation(error.message)
                 response = err.httpResponse(requestId: envelope.requestId)
@@ -125,6 +124,19 @@ public final class EscrowHostRole: NodeRole {
         } else {
             reply(envelope, response, to: peer, node: node)
         }
+    }
+
+    /// The inference record's reason and details: calls of one model with the same counts repeat them, so the last
+    /// one is kept (no content: a model id and numbers).
+    private var lastInference: (model: String, input: Int, output: Int, latency: Int, reason: String, details: [(String, String)])?
+    private func inferenceNote(_ model: String, _ input: Int, _ output: Int, _ latency: Int) -> (String, [(String, String)]) {
+        if let l = lastInference, l.model == model, l.input == input, l.output == output, l.latency == latency {
+            return (l.reason, l.details)
+        }
+        let reason = "\(model): \(input) input / \(output) output tokens, latency \(latency) ms"
+        let details = [("modelId", model)]
+        lastInference = (model, input, output, latency, reason, details)
+        return (reason, details)
     }
 
     public func timerFired(_ token: UInt64, node: Node) {

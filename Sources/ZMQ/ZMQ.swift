@@ -229,6 +229,7 @@ public final class Socket {
     /// message carries the peer's ZAP User-Id, and with `wantPeerAddress` its address too.
     public func receive(dontWait: Bool = true, wantMetadata: Bool = false, wantPeerAddress: Bool = false) throws -> Message? {
         var frames: [[UInt8]] = []
+        frames.reserveCapacity(2)   // a ROUTER's routing id and payload: one allocation, not a grow
         var userId: String?
         var peer: String?
         let msg = receiveBuffer
