@@ -440,6 +440,9 @@ public enum TraceWire {
             var bytes: UnsafeMutablePointer<UInt8>
             var count = 0, capacity: Int
             var present = false
+            /// Whether the value needs JSON escaping: 0 not yet known, 1 no, 2 yes (a value that repeats in the
+            /// next record is checked once).
+            var escaping: UInt8 = 0
         }
         let slots: UnsafeMutablePointer<Slot>
         var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
@@ -496,6 +499,7 @@ public enum TraceWire {
             if let src = v.baseAddress { slots[slot].bytes.update(from: src, count: v.count) }
             slots[slot].count = v.count
             slots[slot].present = true
+            slots[slot].escaping = 0
         }
         /// Keeps `prefix` leading and `suffix` trailing bytes (checked by the first pass) with `middle` between.
         func edit(_ slot: Int, prefix: Int, suffix: Int, middle: UnsafeBufferPointer<UInt8>) {
@@ -505,6 +509,7 @@ public enum TraceWire {
             (p + prefix + middle.count).update(from: p + old - suffix, count: suffix)   // memmove: may overlap
             if let src = middle.baseAddress { (p + prefix).update(from: src, count: middle.count) }
             slots[slot].count = n
+            slots[slot].escaping = 0
         }
     }
 
@@ -681,17 +686,17 @@ public enum TraceWire {
         out.put(keys.monoNs); out.putDecimal(mono)
         out.put(who.renderedFields)
         out.put(keys.events[e])
-        field(keys.type, previous.value(0), out)
-        field(keys.peer, previous.value(1), out)
+        repeatable(keys.type, 0, previous, out)
+        repeatable(keys.peer, 1, previous, out)
         let peerAccount = previous.value(2)
-        field(keys.peerAccount, peerAccount, out)
+        repeatable(keys.peerAccount, 2, previous, out)
         if peerAccount.count > 0 {
             out.put(who.isOwnAccount(peerAccount) ? keys.crossesFalse : keys.crossesTrue)
         }
-        field(keys.messageId, previous.value(3), out)
-        field(keys.requestId, previous.value(4), out)
-        field(keys.inReplyTo, previous.value(5), out)
-        field(keys.traceparent, previous.value(6), out)
+        repeatable(keys.messageId, 3, previous, out)
+        repeatable(keys.requestId, 4, previous, out)
+        repeatable(keys.inReplyTo, 5, previous, out)
+        repeatable(keys.traceparent, 6, previous, out)
         if bytes > 0 { out.put(keys.bytes); out.putDecimal(bytes) }
         r.offset += 1
         if layerByte & 0x80 != 0 {
@@ -721,6 +726,20 @@ public enum TraceWire {
         guard v.count > 0 else { return }
         out.put(key)
         out.putQuoted(v)
+    }
+
+    /// A repeatable field from the previous-record slots, checked for escaping once while its value stays.
+    @inline(__always) static func repeatable(_ key: [UInt8], _ slot: Int, _ previous: Previous, _ out: LineBuffer) {
+        let s = previous.slots + slot
+        let v = UnsafeBufferPointer(start: s.pointee.bytes, count: s.pointee.count)
+        guard v.count > 0 else { return }
+        out.put(key)
+        if s.pointee.escaping == 0 { s.pointee.escaping = LineBuffer.needsEscaping(v) ? 2 : 1 }
+        if s.pointee.escaping == 2 {
+            out.putQuoted(v)
+        } else {
+            out.put(UInt8(ascii: "\"")); out.put(v); out.put(UInt8(ascii: "\""))
+        }
     }
 
     @inline(__always) static func text(_ key: [UInt8], _ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int),
