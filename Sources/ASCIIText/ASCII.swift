@@ -48,6 +48,12 @@ public enum ASCII {
         return Array(s.utf8).withUnsafeBufferPointer(body)
     }
 
+    /// Appends a String's UTF-8 bytes to `out` at once (appending its UTF8View goes element by element).
+    @inlinable @inline(__always)
+    public static func append(_ s: String, to out: inout [UInt8]) {
+        withUTF8(s) { out.append(contentsOf: $0) }
+    }
+
     /// A String from bytes the caller knows are all below 0x80 (checked only in debug builds).
     public static func string(ascii b: UnsafeBufferPointer<UInt8>) -> String {
         assert(!b.contains(where: { $0 >= 0x80 }), "ASCII.string(ascii:) given a byte ≥ 0x80")

@@ -26,7 +26,8 @@ public struct ByteWriter: Sendable {
     public mutating func string(_ s: String) {
         let n = s.utf8.count
         precondition(n <= Int(UInt16.max), "wire strings are limited to 65535 bytes")
-        u16(UInt16(n)); bytes.append(contentsOf: s.utf8)
+        // Appended from the String's contiguous bytes at once (appending its UTF8View goes element by element).
+        u16(UInt16(n)); ASCII.withUTF8(s) { bytes.append(contentsOf: $0) }
     }
     public mutating func blob32(_ b: [UInt8]) { u32(UInt32(b.count)); raw(b) }
 }
@@ -59,7 +60,9 @@ public struct ByteReader {
         let hi = try u32(field()); let lo = try u32(field()); return UInt64(hi) << 32 | UInt64(lo)
     }
     public mutating func raw(_ n: Int, _ field: @autoclosure () -> String) throws(WireFormatError) -> [UInt8] {
-        try need(n, field()); defer { offset += n }; return Array(bytes[offset..<offset + n])
+        try need(n, field()); defer { offset += n }
+        let start = offset
+        return bytes.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
     }
     /// Validated straight from the frame's bytes (no intermediate array).
     public mutating func string(_ field: @autoclosure () -> String, max: Int = 4096) throws(WireFormatError) -> String {

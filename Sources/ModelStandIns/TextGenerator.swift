@@ -372,20 +372,20 @@ enum TextGenerator {
         out.reserveCapacity(out.count + 96 + 2 * key.utf8.count)
         for segment in template {
             switch segment {
-            case .text(let t): out.append(contentsOf: t.utf8)
+            case .text(let t): ASCII.append(t, to: &out)
             case .slot(let s):
                 switch s {
                 case .kc: out.append(contentsOf: capitalized(key).utf8)
-                case .k: out.append(contentsOf: key.utf8)
-                case .n2: out.append(contentsOf: n2.utf8)
-                case .n: out.append(contentsOf: n1.utf8)
-                case .a2: out.append(contentsOf: a2.utf8)
-                case .a: out.append(contentsOf: a1.utf8)
-                case .v3b: out.append(contentsOf: v3bVerb.utf8); out.append(UInt8(ascii: "s"))
-                case .v3: out.append(contentsOf: v.utf8); out.append(UInt8(ascii: "s"))
-                case .v: out.append(contentsOf: v.utf8)
-                case .d: out.append(contentsOf: adverb.utf8)
-                case .p: out.append(contentsOf: p.utf8)
+                case .k: ASCII.append(key, to: &out)
+                case .n2: ASCII.append(n2, to: &out)
+                case .n: ASCII.append(n1, to: &out)
+                case .a2: ASCII.append(a2, to: &out)
+                case .a: ASCII.append(a1, to: &out)
+                case .v3b: ASCII.append(v3bVerb, to: &out); out.append(UInt8(ascii: "s"))
+                case .v3: ASCII.append(v, to: &out); out.append(UInt8(ascii: "s"))
+                case .v: ASCII.append(v, to: &out)
+                case .d: ASCII.append(adverb, to: &out)
+                case .p: ASCII.append(p, to: &out)
                 case .unknown: break
                 }
             }

@@ -1,3 +1,4 @@
+import ASCIIText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,7 +92,7 @@ public struct UUIDGenerator {
     /// The next id's text appended to `out` (prefix, then the counter as 12 lowercase hex digits).
     public mutating func append(to out: inout [UInt8]) {
         counter &+= 1
-        out.append(contentsOf: prefix.utf8)
+        ASCII.append(prefix, to: &out)
         var c = counter
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
             var i = 16

@@ -1,5 +1,6 @@
 // A minimal, allocation-light JSON object writer for trace records, which are written on the hot path of every hop.
 
+import ASCIIText
 import JSONText
 
 public struct JSONLine {
@@ -12,7 +13,7 @@ public struct JSONLine {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: k.utf8)
+        ASCII.append(k, to: &bytes)
         bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 

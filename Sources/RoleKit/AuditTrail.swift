@@ -1,6 +1,7 @@
 // CloudTrail-shaped audit records, one per call, written by the front end into the caller's account trail
 // (RUN_DIR/cloudtrail/ACCOUNT.jsonl). A record names the model and the outcome, never the prompt or completion:
 // requestParameters carries only modelId (plus guardrail ids) and responseElements is always null.
+import ASCIIText
 import FoundationEssentials
 import JSONText
 import NodeRuntime
@@ -84,7 +85,7 @@ public final class AuditTrail {
         for (key, value) in [(#","vpcEndpointId":"#, e.vpcEndpointId), (#","vpcEndpointAccountId":"#, e.vpcEndpointAccountId),
                              (#","errorCode":"#, e.errorCode), (#","errorMessage":"#, e.errorMessage)] {
             guard let value, !value.isEmpty else { continue }
-            j.append(contentsOf: key.utf8)
+            ASCII.append(key, to: &j)
             JSONText.appendQuoted(value, to: &j)
         }
         j.append(contentsOf: "}\n".utf8)

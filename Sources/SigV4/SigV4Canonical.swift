@@ -218,19 +218,19 @@ public enum SigV4Canonical {
         for b in method.utf8 { out.append(b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 32 : b) }
         out.append(newline)
         switch style {
-        case .s3: if path.isEmpty { out.append(UInt8(ascii: "/")) } else { out.append(contentsOf: path.utf8) }
+        case .s3: if path.isEmpty { out.append(UInt8(ascii: "/")) } else { ASCII.append(path, to: &out) }
         case .standard:
             var p = path
             p.withUTF8 { out.append(contentsOf: normalized($0, encode: true)) }
         }
         out.append(newline)
-        if !query.isEmpty { out.append(contentsOf: canonicalQuery(query).utf8) }
+        if !query.isEmpty { ASCII.append(canonicalQuery(query), to: &out) }
         out.append(newline)
         appendCanonicalHeaders(headers, signedHeaderNames: signedHeaderNames, to: &out)
         out.append(newline)
-        out.append(contentsOf: signedHeaders.utf8)
+        ASCII.append(signedHeaders, to: &out)
         out.append(newline)
-        out.append(contentsOf: payloadHash.utf8)
+        ASCII.append(payloadHash, to: &out)
         return out
     }
 
@@ -257,9 +257,9 @@ public enum SigV4Canonical {
     public static func stringToSignBytes(amzDate: String, credentialScope: String, canonicalRequest: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + credentialScope.utf8.count + 67)
-        out.append(contentsOf: algorithm.utf8); out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: amzDate.utf8); out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: credentialScope.utf8); out.append(UInt8(ascii: "\n"))
+        ASCII.append(algorithm, to: &out); out.append(UInt8(ascii: "\n"))
+        ASCII.append(amzDate, to: &out); out.append(UInt8(ascii: "\n"))
+        ASCII.append(credentialScope, to: &out); out.append(UInt8(ascii: "\n"))
         appendHex(SHA256Digest.hash(canonicalRequest), to: &out)
         return out
     }
