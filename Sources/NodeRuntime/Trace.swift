@@ -454,8 +454,6 @@ public enum TraceWire {
         struct Refs {
             var entries: UnsafeMutablePointer<Ref>
             var count = 0, capacity = 64
-            /// How many of the full ones the second pass has met.
-            var rendered = 0
             mutating func append(_ r: Ref) {
                 if count == capacity {
                     let grown = UnsafeMutablePointer<Ref>.allocate(capacity: 2 * capacity)
@@ -546,9 +544,9 @@ public enum TraceWire {
             return UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)])
         }
 
-        /// A decision, reason or detail string, in full or as a back-reference (checked against the table, which the
-        /// first pass (`register`) extends with each long string written in full), with its table entry (-1: none).
-        mutating func text(_ what: StaticString, _ previous: Previous, register: Bool) throws(MalformedBatch) -> (bytes: UnsafeBufferPointer<UInt8>, entry: Int) {
+        /// A decision, reason or detail string, in full or as a back-reference (checked against the table, which
+        /// grows by each long string written in full), with its table entry (-1: a short string, not in the table).
+        mutating func text(_ what: StaticString, _ previous: Previous) throws(MalformedBatch) -> (bytes: UnsafeBufferPointer<UInt8>, entry: Int) {
             let at = offset
             let n = try u16(what)
             let refs = previous.refs
@@ -565,19 +563,15 @@ public enum TraceWire {
             defer { offset += n }
             var entry = -1
             if n >= TraceWire.minBackReferenced {
-                if register {
-                    refs.pointee.append(Previous.Ref(offset: offset, count: n, escaping: 0))
-                } else {
-                    entry = refs.pointee.rendered
-                    refs.pointee.rendered += 1
-                }
+                entry = refs.pointee.count
+                refs.pointee.append(Previous.Ref(offset: offset, count: n, escaping: 0))
             }
             return (UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)]), entry)
         }
 
-        /// First pass over a repeatable field: checks it against the previous record's and returns the bytes of
-        /// the line it takes from there (which count towards the line's bound).
-        mutating func checkRepeatable(_ slot: Int, _ previous: Previous) throws(MalformedBatch) -> Int {
+        /// A repeatable field, checked against the previous record's and applied to it: "the same", a delta, or a
+        /// new value.
+        mutating func repeatable(_ slot: Int, _ previous: Previous) throws(MalformedBatch) {
             let name = TraceWire.repeatableNames[slot]
             let at = offset
             let n = try u16(name)
@@ -586,100 +580,70 @@ public enum TraceWire {
                 guard previous.isPresent(slot) else {
                     throw MalformedBatch(offset: at, problem: "\(name) repeats a previous record, but there is none")
                 }
+                if n == Int(TraceWire.sameAsPrevious) { return }
                 let previousCount = previous.count(slot)
-                if n == Int(TraceWire.sameAsPrevious) { return previousCount }
-                let shared = Int(try u8(name)) + Int(try u8(name))
-                guard shared <= previousCount else {
-                    throw MalformedBatch(offset: at, problem: "\(name) shares \(shared) bytes with the previous record's \(previousCount)")
+                let k = Int(try u8(name)), j = Int(try u8(name))
+                guard k + j <= previousCount else {
+                    throw MalformedBatch(offset: at, problem: "\(name) shares \(k + j) bytes with the previous record's \(previousCount)")
                 }
                 let m = try u16(name)
-                guard shared + m <= TraceWire.maxString else { throw MalformedBatch(offset: at, problem: "\(name) is longer than \(TraceWire.maxString) bytes") }
-                try skip(m, name)
-                return shared
+                guard k + j + m <= TraceWire.maxString else { throw MalformedBatch(offset: at, problem: "\(name) is longer than \(TraceWire.maxString) bytes") }
+                try need(m, name)
+                previous.edit(slot, prefix: k, suffix: j, middle: UnsafeBufferPointer(rebasing: buf[offset..<(offset + m)]))
+                offset += m
             case 0...TraceWire.maxString:
-                try skip(n, name)
-                return 0
+                try need(n, name)
+                previous.set(slot, UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)]))
+                offset += n
             default:
                 throw MalformedBatch(offset: at, problem: "\(name) has the reserved length \(n)")
             }
         }
-
-        /// Second pass: the field's value into `previous` (already checked).
-        mutating func readRepeatable(_ slot: Int, _ previous: Previous) {
-            let n = Int(buf[offset]) | Int(buf[offset + 1]) << 8
-            offset += 2
-            if n == Int(TraceWire.sameAsPrevious) { return }
-            if n == Int(TraceWire.deltaFromPrevious) {
-                let k = Int(buf[offset]), j = Int(buf[offset + 1])
-                let m = Int(buf[offset + 2]) | Int(buf[offset + 3]) << 8
-                offset += 4
-                previous.edit(slot, prefix: k, suffix: j, middle: UnsafeBufferPointer(rebasing: buf[offset..<(offset + m)]))
-                offset += m
-                return
-            }
-            previous.set(slot, UnsafeBufferPointer(rebasing: buf[offset..<(offset + n)]))
-            offset += n
-        }
     }
 
-    /// Room one record's line can take at most: every byte of the record may become a 6-byte escape (or a
-    /// 3-byte replacement character), plus keys, numbers and the writer's identity.
-    static func bound(_ recordBytes: Int, _ who: TraceIdentity) -> Int { 6 * recordBytes + who.renderedFields.count + 1024 }
+    /// Room for a record's fixed parts (keys, four numbers, the timestamp, the event, the crossing flag, a layer
+    /// list by code, the closing), reserved once per line; each string reserves its own room (every byte may become
+    /// a 6-byte escape) before it is written.
+    static let fixedRoom = 512
 
     static let repeatableNames: [StaticString] = ["type", "peer", "peerAccount", "messageId", "requestId", "inReplyTo", "traceparent"]
 
     static func renderRecord(_ r: inout Reader, _ who: TraceIdentity, _ out: LineBuffer,
                              _ cache: inout (second: UInt64, prefix: String),
                              _ previous: inout Previous, _ keys: Keys) throws(MalformedBatch) {
-        // First pass: the record's extent (so one reservation bounds the whole line) and every check. Bytes taken
-        // from the previous record are not in this record, so they count towards the bound too.
+        // One pass: every check as the record is read; room is reserved before each piece is written (a line cut
+        // short by an error is dropped by the caller, and the batch ends there).
         let recordStart = r.offset
-        var scan = r
-        var taken = 0
-        let eventByte = try scan.u8("event")
+        let eventByte = try r.u8("event")
         let e = Int(eventByte & ~relativeNumbers)
         guard e < events.count else { throw MalformedBatch(offset: recordStart, problem: "unknown event \(eventByte)") }
         let relative = eventByte & relativeNumbers != 0
         if relative && !previous.hasRecord {
             throw MalformedBatch(offset: recordStart, problem: "numbers are relative to a previous record, but there is none")
         }
-        _ = try scan.varint("wallMs"); _ = try scan.varint("monoNs"); _ = try scan.varint("lamport"); _ = try scan.varint("bytes")
-        for slot in 0..<repeatableFields { taken += try scan.checkRepeatable(slot, previous) }
-        // Back-referenced bytes are not in this record either.
-        var t = try scan.text("decision", previous, register: true)
-        if t.entry >= 0 { taken += t.bytes.count }
-        t = try scan.text("reason", previous, register: true)
-        if t.entry >= 0 { taken += t.bytes.count }
-        let layerByte = try scan.u8("layers")
+        var wall = try r.varint("wallMs"), mono = try r.varint("monoNs"), lamport = try r.varint("lamport")
+        let bytes = try r.varint("bytes")
+        for slot in 0..<repeatableFields { try r.repeatable(slot, previous) }
+        let decision = try r.text("decision", previous), reason = try r.text("reason", previous)
+        let layerByte = try r.u8("layers")
+        let layersAt = r.offset
         if layerByte & 0x80 != 0 {
             guard Int(layerByte & 0x7F) < layerCodes.count else {
-                throw MalformedBatch(offset: scan.offset - 1, problem: "unknown layer code \(layerByte)")
+                throw MalformedBatch(offset: r.offset - 1, problem: "unknown layer code \(layerByte)")
             }
         } else {
-            for _ in 0..<Int(layerByte) { _ = try scan.string("layer") }
+            for _ in 0..<Int(layerByte) { _ = try r.string("layer") }
         }
-        let detailCount = Int(try scan.u8("details"))
-        for _ in 0..<detailCount {
-            t = try scan.text("detail key", previous, register: true)
-            if t.entry >= 0 { taken += t.bytes.count }
-            t = try scan.text("detail value", previous, register: true)
-            if t.entry >= 0 { taken += t.bytes.count }
-        }
-        out.reserve(bound(scan.offset - recordStart + taken + 64, who))
-
-        // Second pass: the line. Field order is the trace.jsonl schema (docs/architecture.md); keys are
-        // pre-encoded with their punctuation.
-        r.offset += 1
-        var wall = try r.varint("wallMs"), mono = try r.varint("monoNs"), lamport = try r.varint("lamport")
         if relative {
             wall = undoZigzag(wall, onto: previous.wallMs)
             mono = undoZigzag(mono, onto: previous.monoNs)
             lamport = undoZigzag(lamport, onto: previous.lamport)
         }
         previous.wallMs = wall; previous.monoNs = mono; previous.lamport = lamport; previous.hasRecord = true
-        let bytes = try r.varint("bytes")
-        for slot in 0..<repeatableFields { r.readRepeatable(slot, previous) }
-        let decision = try r.text("decision", previous, register: false), reason = try r.text("reason", previous, register: false)
+
+        // The line. Field order is the trace.jsonl schema (docs/architecture.md); keys are pre-encoded with their
+        // punctuation.
+        out.reserve(fixedRoom + who.renderedFields.count)
         out.put(keys.ts)
         appendTimestamp(wall, out, &cache)
         out.put(keys.wallMs); out.putDecimal(wall)
@@ -690,6 +654,7 @@ public enum TraceWire {
         repeatable(keys.peer, 1, previous, out)
         let peerAccount = previous.value(2)
         repeatable(keys.peerAccount, 2, previous, out)
+        out.reserve(fixedRoom)
         if peerAccount.count > 0 {
             out.put(who.isOwnAccount(peerAccount) ? keys.crossesFalse : keys.crossesTrue)
         }
@@ -697,35 +662,36 @@ public enum TraceWire {
         repeatable(keys.requestId, 4, previous, out)
         repeatable(keys.inReplyTo, 5, previous, out)
         repeatable(keys.traceparent, 6, previous, out)
+        out.reserve(fixedRoom)
         if bytes > 0 { out.put(keys.bytes); out.putDecimal(bytes) }
-        r.offset += 1
         if layerByte & 0x80 != 0 {
             let code = Int(layerByte & 0x7F)
             if code > 0 { out.put(keys.layerLists[code]) }
         } else if layerByte > 0 {
             out.put(keys.layers)
+            var layers = Reader(buf: r.buf, offset: layersAt)   // read (and checked) above
             for i in 0..<Int(layerByte) {
+                let layer = try layers.string("layer")
+                out.reserve(6 * layer.count + 4)
                 if i > 0 { out.put(UInt8(ascii: ",")) }
-                out.putQuoted(try r.string("layer"))
+                out.putQuoted(layer)
             }
             out.put(UInt8(ascii: "]"))
         }
         text(keys.decision, decision, previous, out)
         text(keys.reason, reason, previous, out)
+        out.reserve(fixedRoom)
         if lamport > 0 { out.put(keys.lamport); out.putDecimal(lamport) }
-        r.offset += 1
+        let detailCount = Int(try r.u8("details"))
         for _ in 0..<detailCount {
+            let key = try r.text("detail key", previous), value = try r.text("detail value", previous)
+            out.reserve(6 * (key.bytes.count + value.bytes.count) + 8)
             out.put(UInt8(ascii: ","))
-            quoted(try r.text("detail key", previous, register: false), previous, out); out.put(UInt8(ascii: ":"))
-            quoted(try r.text("detail value", previous, register: false), previous, out)
+            quoted(key, previous, out); out.put(UInt8(ascii: ":"))
+            quoted(value, previous, out)
         }
+        out.reserve(2)
         out.put(UInt8(ascii: "}")); out.put(10)
-    }
-
-    @inline(__always) static func field(_ key: [UInt8], _ v: UnsafeBufferPointer<UInt8>, _ out: LineBuffer) {
-        guard v.count > 0 else { return }
-        out.put(key)
-        out.putQuoted(v)
     }
 
     /// A repeatable field from the previous-record slots, checked for escaping once while its value stays.
@@ -733,6 +699,7 @@ public enum TraceWire {
         let s = previous.slots + slot
         let v = UnsafeBufferPointer(start: s.pointee.bytes, count: s.pointee.count)
         guard v.count > 0 else { return }
+        out.reserve(key.count + 6 * v.count + 2)
         out.put(key)
         if s.pointee.escaping == 0 { s.pointee.escaping = LineBuffer.needsEscaping(v) ? 2 : 1 }
         if s.pointee.escaping == 2 {
@@ -745,6 +712,7 @@ public enum TraceWire {
     @inline(__always) static func text(_ key: [UInt8], _ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int),
                                        _ previous: Previous, _ out: LineBuffer) {
         guard t.bytes.count > 0 else { return }
+        out.reserve(key.count + 6 * t.bytes.count + 2)
         out.put(key)
         quoted(t, previous, out)
     }
