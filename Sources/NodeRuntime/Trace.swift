@@ -44,7 +44,8 @@ public struct TraceIdentity: Sendable {
     private let accountBytes: [UInt8]
     /// Whether a peer account (bytes from a batch) is this writer's own.
     func isOwnAccount(_ peerAccount: UnsafeBufferPointer<UInt8>) -> Bool {
-        accountBytes.elementsEqual(peerAccount)
+        guard accountBytes.count == peerAccount.count, let p = peerAccount.baseAddress else { return peerAccount.isEmpty && accountBytes.isEmpty }
+        return accountBytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, p, peerAccount.count) == 0 }
     }
     public init(node: String, role: String, account: String, accountKind: String) {
         self.node = node; self.role = role; self.account = account; self.accountKind = accountKind
