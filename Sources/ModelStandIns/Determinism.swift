@@ -41,9 +41,10 @@ enum StableHash {
         return mix(h)
     }
 
-    /// A generation's seed: the model id and the prompt text, each followed by a 0 byte, eight bytes per step
-    /// (a multiply-rotate step per word, then SplitMix64). FNV-1a's multiply per byte made this the escrow host's
-    /// largest single cost on a 1 KiB prompt; this is about eight times fewer dependent multiplies.
+    /// A generation's seed: the model id, then the prompt text, eight bytes per step (a multiply and an xor-shift
+    /// per word, each part's length mixed in first and a separator step after it, so ("ab","c") != ("a","bc")), then
+    /// SplitMix64. FNV-1a's multiply per byte made this the escrow host's largest single cost on a 1 KiB prompt;
+    /// this is about eight times fewer dependent multiplies.
     static func seed(_ modelId: String, _ text: String) -> UInt64 {
         var h = UTF8Text.withBytes(modelId) { words($0, seed: offset) }
         h = (h ^ 0xFF) &* 0x9E37_79B9_7F4A_7C15

@@ -296,10 +296,9 @@ public final class Node {
     /// retry elsewhere as before. `routingHeader`, when given, is the envelope's routing header already serialized
     /// (see `Envelope.encode(routingHeader:)`).
     @discardableResult
-    public func send(_ envelope: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
+    public func send(_ e: Envelope, to peer: String, link: Link, reasonOnFailure: String = "",
                      decision: String = "", reason: String = "", details: [(String, String)] = [],
                      routingHeader: [UInt8]? = nil) -> Bool {
-        let e = envelope
         lamport += 1
         let socket: Socket
         switch link {

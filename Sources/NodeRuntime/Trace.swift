@@ -92,14 +92,11 @@ public enum TraceWire {
     static let repeatableFields = 7
     static let layerCodes: [[String]] = [[], ["curve"], ["curve", "e2e-aes-256-gcm"]]
 
-    /// What a batch's next record is written against: the previous record's numbers, and (`memory`) its repeatable
-    /// fields and where the batch's long strings were written. A record written on its own has no memory and uses
-    /// no shortcut.
+    /// The previous record's numbers, which a batch's next record is written against (only when its writer has a
+    /// batch's `WriterMemory`: a record written on its own uses no shortcut).
     struct WriterState {
-        var memory: WriterMemory?
         var wallMs: UInt64 = 0, monoNs: UInt64 = 0, lamport: UInt64 = 0
         var hasRecord = false
-        static var standalone: WriterState { WriterState(memory: nil) }
     }
 
     /// A batch writer's memory, as bytes in buffers of its own (a String per field would be reference counted
@@ -112,8 +109,8 @@ public enum TraceWire {
         let slots: UnsafeMutablePointer<UInt8>
         let counts: UnsafeMutablePointer<Int>
         let index: UnsafeMutablePointer<Int32>
-        var refOffsets: [Int32] = []
-        var refCounts: [Int32] = []
+        /// Where each long string written in full sits in the batch, in order (its index is its reference).
+        var refs: [(offset: Int32, count: Int32)] = []
 
         init() {
             slots = .allocate(capacity: repeatableFields * WriterMemory.slotCapacity)
@@ -126,8 +123,7 @@ public enum TraceWire {
         func reset() {
             counts.update(repeating: -1, count: repeatableFields)
             index.update(repeating: -1, count: WriterMemory.indexSize)
-            refOffsets.removeAll(keepingCapacity: true)
-            refCounts.removeAll(keepingCapacity: true)
+            refs.removeAll(keepingCapacity: true)
         }
         @inline(__always) func slot(_ i: Int) -> UnsafeMutablePointer<UInt8> { slots + i * WriterMemory.slotCapacity }
         @inline(__always) func remember(_ i: Int, _ a: UnsafeBufferPointer<UInt8>) {
@@ -195,36 +191,33 @@ public enum TraceWire {
             u16(n)
             bytes(UnsafeBufferPointer(rebasing: a[0..<n]))
         }
-        mutating func string(_ s: String) { TraceWire.withBytes(s) { string($0) } }
+        mutating func string(_ s: String) { ASCII.withUTF8(s) { string($0) } }
 
         /// A decision, reason or detail string: a back-reference when the batch holds it already, else written in
         /// full (and remembered when it is long enough to be worth a reference). The reader keeps the same table:
         /// every string in these positions of at least `minBackReferenced` bytes, written in full, in order.
-        mutating func text(_ s: String) { TraceWire.withBytes(s) { text($0) } }
+        mutating func text(_ s: String) { ASCII.withUTF8(s) { text($0) } }
         mutating func text(_ whole: UnsafeBufferPointer<UInt8>) {
             let a = UnsafeBufferPointer(rebasing: whole[0..<min(whole.count, TraceWire.maxString)])
             guard a.count >= TraceWire.minBackReferenced else { string(a); return }
             if let m = memory, let batch {
                 let h = WriterMemory.hashSlot(a)
                 let i = Int(m.index[h])
-                if i >= 0, Int(m.refCounts[i]) == a.count,
-                   memcmp(batch + Int(m.refOffsets[i]), a.baseAddress!, a.count) == 0 {
+                if i >= 0, Int(m.refs[i].count) == a.count,
+                   memcmp(batch + Int(m.refs[i].offset), a.baseAddress!, a.count) == 0 {
                     u16(Int(TraceWire.backReference)); u16(i)
                     return
                 }
-                if m.refOffsets.count < Int(UInt16.max) {
-                    m.index[h] = Int32(m.refOffsets.count)
-                    m.refOffsets.append(Int32(origin + count + 2)); m.refCounts.append(Int32(a.count))
+                if m.refs.count < Int(UInt16.max) {
+                    m.index[h] = Int32(m.refs.count)
+                    m.refs.append((Int32(origin + count + 2), Int32(a.count)))
                 }
             }
             string(a)
         }
 
         /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
-        @inline(__always) mutating func field(_ s: String, _ slot: Int) {
-            guard memory != nil else { string(s); return }
-            TraceWire.withBytes(s) { field($0, slot) }
-        }
+        @inline(__always) mutating func field(_ s: String, _ slot: Int) { ASCII.withUTF8(s) { field($0, slot) } }
         mutating func field(_ a: UnsafeBufferPointer<UInt8>, _ slot: Int) {
             guard let m = memory else { string(a); return }
             let previous = m.counts[slot]
@@ -237,13 +230,6 @@ public enum TraceWire {
             }
             m.remember(slot, UnsafeBufferPointer(rebasing: a[0..<min(a.count, TraceWire.maxString)]))
             string(a)
-        }
-    }
-
-    /// Calls `body` with the string's UTF-8 bytes (a copy only for a string without contiguous storage).
-    @inline(__always) static func withBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if s.utf8.withContiguousStorageIfAvailable(body) == nil {
-            Array(s.utf8).withUnsafeBufferPointer(body)
         }
     }
 
@@ -282,7 +268,7 @@ public enum TraceWire {
 
     public static func append(_ r: TraceRecord, to out: inout [UInt8]) {
         writeRecord(bound: bound(of: r), to: &out) { w in
-            var none = WriterState.standalone
+            var none = WriterState()
             write(r, state: &none, to: &w)
         }
     }
@@ -320,7 +306,7 @@ public enum TraceWire {
                                  inReplyTo: inReplyTo, traceparent: traceparent, decision: decision, reason: reason,
                                  details: details, vpceId: vpceId)
         writeRecord(bound: bound, to: &out) { w in
-            var none = WriterState.standalone
+            var none = WriterState()
             writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: type, peer: peer,
                          peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                          traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason, details: details,
@@ -358,8 +344,8 @@ public enum TraceWire {
                            type: String, peer: String, peerAccount: String, messageId: String, requestId: String,
                            inReplyTo: String, traceparent: String, decision: String, reason: String,
                            state: inout WriterState, to w: inout RecordWriter) {
-        let code = eventCode(event)
-        let shortcuts = state.memory != nil
+        let code = UInt8(events.firstIndex(of: event) ?? 0)
+        let shortcuts = w.memory != nil
         if shortcuts && state.hasRecord {
             w.u8(code | relativeNumbers)
             w.varint(zigzagDelta(wallMs, from: state.wallMs)); w.varint(zigzagDelta(monoNs, from: state.monoNs))
@@ -375,22 +361,6 @@ public enum TraceWire {
         w.field(traceparent, 6)
         w.text(decision); w.text(reason)
     }
-
-    /// The event's code on the wire (its index in `events`).
-    @inline(__always) static func eventCode(_ e: TraceRecord.Event) -> UInt8 {
-        switch e {
-        case .send: 0
-        case .recv: 1
-        case .decision: 2
-        case .refused: 3
-        case .rejected: 4
-        case .error: 5
-        case .start: 6
-        case .stop: 7
-        case .link: 8
-        }
-    }
-
 
     public struct MalformedBatch: Error, CustomStringConvertible {
         public let offset: Int
@@ -702,12 +672,7 @@ public enum TraceWire {
         guard v.count > 0 else { return }
         out.reserve(key.count + 6 * v.count + 2)
         out.put(key)
-        if s.pointee.escaping == 0 { s.pointee.escaping = LineBuffer.needsEscaping(v) ? 2 : 1 }
-        if s.pointee.escaping == 2 {
-            out.putQuoted(v)
-        } else {
-            out.put(UInt8(ascii: "\"")); out.put(v); out.put(UInt8(ascii: "\""))
-        }
+        out.putQuoted(v, escaping: &s.pointee.escaping)
     }
 
     @inline(__always) static func text(_ key: [UInt8], _ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int),
@@ -721,13 +686,7 @@ public enum TraceWire {
     /// A string of the back-reference table is checked for escaping once per batch.
     @inline(__always) static func quoted(_ t: (bytes: UnsafeBufferPointer<UInt8>, entry: Int), _ previous: Previous, _ out: LineBuffer) {
         guard t.entry >= 0 else { out.putQuoted(t.bytes); return }
-        let e = previous.refs.pointee.entries + t.entry
-        if e.pointee.escaping == 0 { e.pointee.escaping = LineBuffer.needsEscaping(t.bytes) ? 2 : 1 }
-        if e.pointee.escaping == 2 {
-            out.putQuoted(t.bytes)
-        } else {
-            out.put(UInt8(ascii: "\"")); out.put(t.bytes); out.put(UInt8(ascii: "\""))
-        }
+        out.putQuoted(t.bytes, escaping: &previous.refs.pointee.entries[t.entry].escaping)
     }
 
     /// `"2026-11-27T01:02:03.456Z"`, the second's prefix cached.
@@ -773,8 +732,10 @@ public enum TraceWire {
 public struct TraceBatch {
     /// The batch, written in place (a record is bounded, the room reserved, and written straight into it).
     private let buffer = LineBuffer(capacity: 64 * 1024)
-    private var state = TraceWire.WriterState.standalone
+    private var state = TraceWire.WriterState()
     private let memory = TraceWire.WriterMemory()
+    /// Between `begin` and `removeAll`: records use the shortcuts against `memory` and `state`.
+    private var begun = false
     public init() {}
 
     public var isEmpty: Bool { buffer.count == 0 }
@@ -787,16 +748,17 @@ public struct TraceBatch {
         buffer.reserve(2)
         buffer.put(TraceWire.magic); buffer.put(TraceWire.version)
         memory.reset()
-        state = TraceWire.WriterState(memory: memory)
+        state = TraceWire.WriterState()
+        begun = true
     }
 
-    public mutating func removeAll() { buffer.removeAll(); state = .standalone }
+    public mutating func removeAll() { buffer.removeAll(); begun = false }
 
     @inline(__always) private mutating func write(bound: Int, _ body: (inout TraceWire.RecordWriter, inout TraceWire.WriterState) -> Void) {
         buffer.reserve(bound)
         buffer.appendInPlace(bound) { batch, origin in
             var w = TraceWire.RecordWriter(base: batch + origin, capacity: bound, origin: origin, batch: UnsafePointer(batch),
-                                           memory: state.memory)
+                                           memory: begun ? memory : nil)
             body(&w, &state)
             return w.count
         }
@@ -988,6 +950,14 @@ public final class LineBuffer {
             put(escaped)
             return
         }
+        put(UInt8(ascii: "\"")); put(b); put(UInt8(ascii: "\""))
+    }
+
+    /// `putQuoted` of a value seen before: `escaping` remembers whether it needs escaping (0 not yet known, 1 no,
+    /// 2 yes), so a value that repeats is checked once.
+    @inline(__always) func putQuoted(_ b: UnsafeBufferPointer<UInt8>, escaping: inout UInt8) {
+        if escaping == 0 { escaping = LineBuffer.needsEscaping(b) ? 2 : 1 }
+        if escaping == 2 { putQuoted(b); return }
         put(UInt8(ascii: "\"")); put(b); put(UInt8(ascii: "\""))
     }
 

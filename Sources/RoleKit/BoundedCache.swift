@@ -1,5 +1,5 @@
 // Memo for text a role builds from a few values that repeat on every call (a principal, a model, a route): never
-// content. One mechanism for the front end, the endpoint and the client.
+// content. One mechanism for the front end, the endpoint, the model host and the client.
 
 /// Looked up first, made and kept otherwise; emptied when it holds `limit` entries, so a stream of distinct keys
 /// cannot grow it. Owned by one role on its node loop (not thread-safe).

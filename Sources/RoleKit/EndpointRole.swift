@@ -100,17 +100,14 @@ public final class EndpointRole: NodeRole {
         }
     }
 
-    /// The forwarding record's reason: the policy's note and the sealed body's size, which repeat from call to call
-    /// (the last one is kept; no content).
-    private var lastForward: (policy: String?, bytes: Int, reason: String)?
+    /// The forwarding record's reason per policy note and sealed-body size (the same on every call of a client; no
+    /// content).
+    private struct ForwardNote: Hashable { let policy: String?, bytes: Int }
+    private var forwardNotes = BoundedCache<ForwardNote, String>(limit: 1024)
     private func forwardNote(_ policyNote: String?, _ bytes: Int) -> String {
-        if let l = lastForward, l.bytes == bytes, l.policy == policyNote { return l.reason }
-        var reason = ""
-        reason.reserveCapacity((policyNote?.utf8.count ?? 0) + stampNote.utf8.count + 34)
-        if let policyNote { reason += policyNote; reason += "; " }
-        reason += stampNote; reason += String(bytes); reason += " bytes, unreadable here)"
-        lastForward = (policyNote, bytes, reason)
-        return reason
+        forwardNotes.value(for: ForwardNote(policy: policyNote, bytes: bytes)) {
+            (policyNote.map { $0 + "; " } ?? "") + stampNote + String(bytes) + " bytes, unreadable here)"
+        }
     }
 
     private func relayToClient(_ envelope: Envelope, routingHeader: [UInt8], node: Node) {

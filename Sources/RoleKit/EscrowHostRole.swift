@@ -126,17 +126,14 @@ public final class EscrowHostRole: NodeRole {
         }
     }
 
-    /// The inference record's reason and details: calls of one model with the same counts repeat them, so the last
-    /// one is kept (no content: a model id and numbers).
-    private var lastInference: (model: String, input: Int, output: Int, latency: Int, reason: String, details: [(String, String)])?
+    /// The inference record's reason and details per model and counts (calls repeat them; no content: a model id
+    /// and numbers).
+    private struct InferenceNote: Hashable { let model: String, input: Int, output: Int, latency: Int }
+    private var inferenceNotes = BoundedCache<InferenceNote, (String, [(String, String)])>(limit: 1024)
     private func inferenceNote(_ model: String, _ input: Int, _ output: Int, _ latency: Int) -> (String, [(String, String)]) {
-        if let l = lastInference, l.model == model, l.input == input, l.output == output, l.latency == latency {
-            return (l.reason, l.details)
+        inferenceNotes.value(for: InferenceNote(model: model, input: input, output: output, latency: latency)) {
+            ("\(model): \(input) input / \(output) output tokens, latency \(latency) ms", [("modelId", model)])
         }
-        let reason = "\(model): \(input) input / \(output) output tokens, latency \(latency) ms"
-        let details = [("modelId", model)]
-        lastInference = (model, input, output, latency, reason, details)
-        return (reason, details)
     }
 
     public func timerFired(_ token: UInt64, node: Node) {

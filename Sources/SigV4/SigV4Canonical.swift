@@ -1,6 +1,5 @@
 import ASCIIText
 import SimCrypto
-import Synchronization
 
 /// How the canonical URI is formed from the wire path.
 public enum SigV4PathStyle: Sendable, Hashable {
@@ -291,18 +290,6 @@ public enum SigV4Canonical {
 
     /// `date/region/service/aws4_request` (date = the first 8 characters of the amz-date).
     public static func credentialScope(date: String, region: String, service: String) -> String {
-        // The scope changes once a day per region and service: the last one is reused.
-        if let hit = lastScope.withLock({ last -> String? in
-            guard let last, last.date == date, last.region == region, last.service == service else { return nil }
-            return last.scope
-        }) { return hit }
-        let scope = makeCredentialScope(date: date, region: region, service: service)
-        lastScope.withLock { $0 = (date, region, service, scope) }
-        return scope
-    }
-    private static let lastScope = Mutex<(date: String, region: String, service: String, scope: String)?>(nil)
-
-    static func makeCredentialScope(date: String, region: String, service: String) -> String {
         var out = ""
         out.reserveCapacity(date.utf8.count + region.utf8.count + service.utf8.count + terminator.utf8.count + 3)
         out += date; out += "/"; out += region; out += "/"; out += service; out += "/"; out += terminator

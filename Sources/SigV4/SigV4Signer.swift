@@ -103,6 +103,17 @@ public enum SigV4Signer {
         lastHeaderList.withLock { $0 = (given, unsigned, signedHeaderNames, signedHeaders) }
         return (signedHeaderNames, signedHeaders)
     }
+    /// The credential scope of the last signature: it changes once a day per region and service.
+    static func credentialScope(date: String, region: String, service: String) -> String {
+        if let hit = lastScope.withLock({ last -> String? in
+            guard let last, last.date == date, last.region == region, last.service == service else { return nil }
+            return last.scope
+        }) { return hit }
+        let scope = SigV4Canonical.credentialScope(date: date, region: region, service: service)
+        lastScope.withLock { $0 = (date, region, service, scope) }
+        return scope
+    }
+    private static let lastScope = Mutex<(date: String, region: String, service: String, scope: String)?>(nil)
     private static let lastHeaderList = Mutex<(given: [String], unsigned: Set<String>, names: [String], list: String)?>(nil)
 
     /// Same, with the timestamp given as an amz-date string (`20150830T123600Z`).
@@ -130,7 +141,7 @@ public enum SigV4Signer {
             method: signed.method, path: signed.path, style: options.pathStyle, query: signed.query, headers: signed.headers,
             signedHeaderNames: signedHeaderNames, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let scopeDate = String(decoding: amzDate.utf8.prefix(8), as: UTF8.self)
-        let scope = SigV4Canonical.credentialScope(date: scopeDate, region: region, service: service)
+        let scope = credentialScope(date: scopeDate, region: region, service: service)
         let stringToSignBytes = SigV4Canonical.stringToSignBytes(amzDate: amzDate, credentialScope: scope, canonicalRequest: canonicalBytes)
         // Derived once per (key, day, region, service), as SDKs do: four HMACs saved on every request.
         let key = keyCache.signingKey(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey,

@@ -263,7 +263,7 @@ public struct SigV4Verifier: Sendable {
         let canonicalRequest = SigV4Canonical.canonicalRequestBytes(
             method: request.method, path: request.path, style: pathStyle, query: request.query, headers: request.headers,
             signedHeaderNames: parsed.signedHeaderNames, signedHeaders: parsed.signedHeaders, payloadHash: payloadHash)
-        let credentialScope = SigV4Canonical.credentialScope(date: scope[1], region: scope[2], service: scope[3])
+        let credentialScope = parsed.credentialScope
         let stringToSign = SigV4Canonical.stringToSignBytes(amzDate: amzDate, credentialScope: credentialScope,
                                                             canonicalRequest: canonicalRequest)
         let key = keyCache.signingKey(accessKeyId: accessKeyId, secretAccessKey: secret.secretAccessKey,
@@ -284,6 +284,9 @@ public struct SigV4Verifier: Sendable {
 /// `AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=…`
 struct ParsedAuthorization {
     var credentialParts: [String]
+    /// `date/region/service/aws4_request` as the string to sign has it (made once per parse, so a remembered
+    /// parse brings it along).
+    var credentialScope: String
     var signedHeaders: String
     var signedHeaderNames: [String]
     var signature: String
@@ -350,7 +353,9 @@ struct ParsedAuthorization {
                 "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '\(credential)'"))
         }
         let names = splitASCII(signedHeaders, separator: UInt8(ascii: ";"), omittingEmpty: true)
-        return .success(ParsedAuthorization(credentialParts: parts, signedHeaders: signedHeaders,
+        return .success(ParsedAuthorization(credentialParts: parts,
+                                            credentialScope: SigV4Canonical.credentialScope(date: parts[1], region: parts[2], service: parts[3]),
+                                            signedHeaders: signedHeaders,
                                             signedHeaderNames: names, signature: signature))
     }
 }

@@ -26,6 +26,16 @@ struct TraceWireTests {
         return (lines, n)
     }
 
+    /// Renders a batch that must be refused: the error (nil if it was accepted) and the lines kept before it.
+    static func refusal(_ batch: [UInt8]) -> (error: TraceWire.MalformedBatch?, keptLines: Int) {
+        var out: [UInt8] = []
+        var cache: (second: UInt64, prefix: String) = (0, "")
+        do { _ = try TraceWire.render(batch: batch, as: who, into: &out, cache: &cache) } catch {
+            return (error, out.split(separator: 10).count)
+        }
+        return (nil, out.split(separator: 10).count)
+    }
+
     @Test func aRecordRendersAsTheTraceLineSchema() throws {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
@@ -235,12 +245,10 @@ struct TraceWireTests {
         #expect(shared + Int(bytes[marker + 4]) == records[1].messageId.utf8.count)
         var tooMuch = bytes
         tooMuch[marker + 2] = 200
-        var out: [UInt8] = []
-        var cache: (second: UInt64, prefix: String) = (0, "")
-        do { _ = try TraceWire.render(batch: tooMuch, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
-            #expect(error.description.contains("messageId shares") && error.offset == marker)
-        }
-        #expect(out.split(separator: 10).count == 1, "the first record's line is kept")
+        let refused = Self.refusal(tooMuch)
+        let error = try #require(refused.error, "accepted")
+        #expect(error.description.contains("messageId shares") && error.offset == marker)
+        #expect(refused.keptLines == 1, "the first record's line is kept")
     }
 
     /// Long decision, reason and detail strings that the batch holds already travel as back-references (four
@@ -277,12 +285,10 @@ struct TraceWireTests {
         #expect(try Self.render(bytes).lines[1]["reason"] as? String == reasons[0])
         var dangling = bytes
         dangling[at + 2] = 2
-        var out: [UInt8] = []
-        var cache: (second: UInt64, prefix: String) = (0, "")
-        do { _ = try TraceWire.render(batch: dangling, as: Self.who, into: &out, cache: &cache); Issue.record("accepted") } catch {
-            #expect(error.description.contains("reason refers to string 2 of the batch, which holds 2") && error.offset == at)
-        }
-        #expect(out.split(separator: 10).count == 1, "the first record's line is kept")
+        let refused = Self.refusal(dangling)
+        let error = try #require(refused.error, "accepted")
+        #expect(error.description.contains("reason refers to string 2 of the batch, which holds 2") && error.offset == at)
+        #expect(refused.keptLines == 1, "the first record's line is kept")
     }
 
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
