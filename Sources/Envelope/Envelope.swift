@@ -101,6 +101,15 @@ public struct Envelope: Sendable {
         self.body = body
     }
 
+    init(type: MessageType, flags: UInt8, messageId: String, inReplyTo: String, requestId: String, traceparent: String,
+         source: NodeAddress, destination: NodeAddress, claims: StringPairs, deadlineUnixMs: UInt64, lamport: UInt64,
+         stamps: StringPairs, body: [UInt8]) {
+        self.type = type; self.flags = flags; self.messageId = messageId; self.inReplyTo = inReplyTo
+        self.requestId = requestId; self.traceparent = traceparent; self.source = source; self.destination = destination
+        self.claims = claims; self.deadlineUnixMs = deadlineUnixMs; self.lamport = lamport; self.stamps = stamps
+        self.body = body
+    }
+
     /// The answer to this envelope: the same request, trace context and deadline, addressed back to its source.
     public func reply(_ type: MessageType, messageId: String, from source: NodeAddress, body: [UInt8] = []) -> Envelope {
         Envelope(type: type, messageId: messageId, inReplyTo: self.messageId, requestId: requestId, traceparent: traceparent,
@@ -217,12 +226,11 @@ public struct Envelope: Sendable {
         let body = try r.blob32("body", max: EnvelopeLimits.maxBodyBytes)
         guard r.isAtEnd else { throw WireFormatError(field: "frame", problem: "\(r.remaining) trailing bytes") }
         guard !messageId.isEmpty else { throw WireFormatError(field: "messageId", problem: "is empty") }
-        var e = Envelope(
-            type: type, messageId: messageId, inReplyTo: inReplyTo, requestId: requestId, traceparent: traceparent,
-            source: src, destination: dst, deadlineUnixMs: deadline, lamport: lamport, stamps: stamps, body: body)
-        e.flags = flags
-        e.claims = claims
-        return (e, Array(bytes[0..<headerEnd]))
+        // Built in one initialisation (setting flags and claims afterwards copied the whole envelope).
+        let e = Envelope(
+            type: type, flags: flags, messageId: messageId, inReplyTo: inReplyTo, requestId: requestId, traceparent: traceparent,
+            source: src, destination: dst, claims: claims, deadlineUnixMs: deadline, lamport: lamport, stamps: stamps, body: body)
+        return (e, bytes.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[0..<headerEnd])) })
     }
 }
 

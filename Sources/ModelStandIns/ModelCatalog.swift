@@ -166,10 +166,14 @@ public enum ModelCatalog {
             let resource = parts[5]
             guard resource.hasPrefix("foundation-model/") else { return nil }
             let id = String(resource.dropFirst("foundation-model/".count))
-            return all.first { $0.modelId == id }
+            return positionById[id].map { all[$0] }
         }
-        return all.first { $0.modelId == modelIdOrArn }
+        return positionById[modelIdOrArn].map { all[$0] }
     }
+
+    /// Each model's position in `all`, by id: the front end looks a model up several times per call, and a scan
+    /// that compares (and copies) every model before it cost more than hashing the id once.
+    static let positionById: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.modelId, $0) })
 
     /// Models from one provider (e.g. all models a provider's escrow account hosts).
     public static func models(provider: ModelProvider) -> [FoundationModel] { all.filter { $0.provider == provider } }

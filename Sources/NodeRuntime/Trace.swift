@@ -125,11 +125,12 @@ public enum TraceWire {
             index.update(repeating: -1, count: WriterMemory.indexSize)
             refs.removeAll(keepingCapacity: true)
         }
-        @inline(__always) func slot(_ i: Int) -> UnsafeMutablePointer<UInt8> { slots + i * WriterMemory.slotCapacity }
-        @inline(__always) func remember(_ i: Int, _ a: UnsafeBufferPointer<UInt8>) {
-            guard a.count <= WriterMemory.slotCapacity else { counts[i] = -1; return }
-            if let src = a.baseAddress { slot(i).update(from: src, count: a.count) }
-            counts[i] = a.count
+        /// Keeps `a` as a slot's previous value (too long to keep: count -1, the next value is written in full).
+        @inline(__always) static func remember(_ a: UnsafeBufferPointer<UInt8>, in slot: UnsafeMutablePointer<UInt8>,
+                                               count: UnsafeMutablePointer<Int>) {
+            guard a.count <= WriterMemory.slotCapacity else { count.pointee = -1; return }
+            if let src = a.baseAddress { slot.update(from: src, count: a.count) }
+            count.pointee = a.count
         }
         /// Where a string of these bytes would sit in the index: its length and first and last eight bytes.
         @inline(__always) static func hashSlot(_ a: UnsafeBufferPointer<UInt8>) -> Int {
@@ -166,8 +167,13 @@ public enum TraceWire {
         /// The batch's memory, which the batch keeps alive while a record is written (unowned: no reference
         /// counting per field).
         unowned(unsafe) let memory: WriterMemory?
+        /// The memory's previous-field slots and their counts, taken once per record: a field reads them through
+        /// these pointers, without a reference to the memory (retained and released per field otherwise).
+        let slots: UnsafeMutablePointer<UInt8>?
+        let counts: UnsafeMutablePointer<Int>?
         init(base: UnsafeMutablePointer<UInt8>, capacity: Int, origin: Int = 0, batch: UnsafePointer<UInt8>? = nil, memory: WriterMemory? = nil) {
             self.base = base; self.capacity = capacity; self.origin = origin; self.batch = batch; self.memory = memory
+            slots = memory?.slots; counts = memory?.counts
         }
         @inline(__always) mutating func u8(_ b: UInt8) {
             precondition(count < capacity, "TraceWire: record larger than its bound")
@@ -219,16 +225,17 @@ public enum TraceWire {
         /// A repeatable field: "the same", a delta, or written in full, against that field of the previous record.
         @inline(__always) mutating func field(_ s: String, _ slot: Int) { ASCII.withUTF8(s) { field($0, slot) } }
         mutating func field(_ a: UnsafeBufferPointer<UInt8>, _ slot: Int) {
-            guard let m = memory else { string(a); return }
-            let previous = m.counts[slot]
+            guard let counts, let slots else { string(a); return }
+            let previous = counts[slot]
+            let kept = slots + slot * WriterMemory.slotCapacity
             if a.count > 0 && previous > 0 && a.count <= TraceWire.maxString {
-                let p = UnsafeBufferPointer(start: m.slot(slot), count: previous)
-                if previous == a.count && memcmp(p.baseAddress!, a.baseAddress!, a.count) == 0 {
+                let p = UnsafeBufferPointer(start: kept, count: previous)
+                if previous == a.count && memcmp(kept, a.baseAddress!, a.count) == 0 {
                     u16(Int(sameAsPrevious)); return
                 }
-                if TraceWire.delta(a, against: p, &self) { m.remember(slot, a); return }
+                if TraceWire.delta(a, against: p, &self) { WriterMemory.remember(a, in: kept, count: counts + slot); return }
             }
-            m.remember(slot, UnsafeBufferPointer(rebasing: a[0..<min(a.count, TraceWire.maxString)]))
+            WriterMemory.remember(UnsafeBufferPointer(rebasing: a[0..<min(a.count, TraceWire.maxString)]), in: kept, count: counts + slot)
             string(a)
         }
     }

@@ -13,8 +13,10 @@
 import Envelope
 import NodeRuntime
 
-/// What the front end knows about one call while it passes the gates.
-public struct FrontendCall {
+/// What the front end knows about one call while it passes the gates. A class: one call's state is made once and
+/// shared by the gates, the pending-call table and the audit record (as a struct it was copied, with every String
+/// and array it holds retained, each time a pending call handed it on: five copies per call).
+public final class FrontendCall {
     public let requestId: String
     public var request: HTTPRequest
     /// The API operation name as CloudTrail records it (InvokeModel, Converse, ListFoundationModels ...).
