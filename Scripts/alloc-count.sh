@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Heap allocations per InvokeModel call, per process, on the benchmark's path (release build): a figure that does not
-# drift with the machine's speed, unlike throughput. Counts libc `malloc` calls with a perf uprobe during two
-# `bedrock-sim bench` runs of different sizes and divides the difference by the difference in requests, so start-up
+# Heap allocations per InvokeModel call, per process, on the benchmark's path (the benchmark's build, lib.sh): a figure
+# that does not drift with the machine's speed, unlike throughput. Counts libc `malloc` calls with a perf uprobe during
+# two `bedrock-sim bench` runs of different sizes and divides the difference by the difference in requests, so start-up
 # and the serial phase cancel out. Needs root (uprobes) and perf (Debian: linux-perf, installed when missing).
 # usage: Scripts/alloc-count.sh [SMALL LARGE]   (requests at 64 in flight; default 2000 5000)
 set -euo pipefail
@@ -12,7 +12,7 @@ if ! command -v perf >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
 fi
 small=${1:-2000} large=${2:-5000}
-swift build -c release >/dev/null 2>&1 || swift build -c release
+bin=$(bench_build 2>/dev/null) || bin=$(bench_build)
 libc=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64|libc\.so\.6 .*x86_64/ {print $NF; exit}')
 perf probe -q -d probe_libc:malloc 2>/dev/null || true
 perf probe -q -x "$libc" malloc
@@ -20,7 +20,7 @@ trap 'perf probe -q -d probe_libc:malloc 2>/dev/null || true; rm -rf "$work"' EX
 work=$(mktemp -d)
 for n in "$small" "$large"; do
   perf record -q -e probe_libc:malloc -a -o "$work/$n.data" -- \
-    .build/release/bedrock-sim bench --requests-serial 10 --requests-parallel "$n" --rounds 1 --run-dir "$work/run-$n" \
+    "$bin/bedrock-sim" bench --requests-serial 10 --requests-parallel "$n" --rounds 1 --run-dir "$work/run-$n" \
     --reference /nonexistent >/dev/null 2>&1
   perf report -i "$work/$n.data" --sort comm --stdio -n 2>/dev/null | awk '/^ +[0-9]/ {print $3, $2}' > "$work/$n.txt"
 done

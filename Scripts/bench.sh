@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark (release build): the full request path against the raw libzmq baseline, plus the engine figures.
+# The benchmark (release build with link-time optimisation, lib.sh's bench_build): the full request path against
+# the raw libzmq baseline, plus the engine figures.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 enter_repo
-swift build -c release
-exec .build/release/bedrock-sim bench "$@"
+bin=$(bench_build)
+exec "$bin/bedrock-sim" bench "$@"

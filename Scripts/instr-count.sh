@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per InvokeModel call, per process, on the benchmark's path (release build), counted by valgrind's
-# callgrind: exact and repeatable (the same build gives the same figure within a fraction of a percent), where
-# throughput on this shared machine drifts by a third. The nodes that handle a call (client, endpoint, front end,
+# Instructions per InvokeModel call, per process, on the benchmark's path (the benchmark's build, lib.sh), counted by
+# valgrind's callgrind: exact and repeatable (the same build gives the same figure within a fraction of a percent),
+# where throughput on this shared machine drifts by a third. The nodes that handle a call (client, endpoint, front end,
 # model host, collector) run under callgrind during two `bedrock-sim bench` runs of different sizes; the difference
 # divided by the difference in requests cancels start-up, warm-up and the serial phase. Prints each process's figure
 # split by library. Valgrind hides SHA-NI, AES-NI and AVX-512 from the program, so libcrypto's and libsodium's counts
@@ -15,8 +15,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind >/dev/null
 fi
 small=${1:-1000} large=${2:-3000}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-release=$(swift build -c release --show-bin-path)
+release=$(bench_build 2>/dev/null) || release=$(bench_build)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 traced="bedrock-client privatelink-endpoint runtime-frontend escrow-host trace-collector"

@@ -31,3 +31,13 @@ enter_repo() {
   ensure_swift
   ensure_packages
 }
+
+# The build the performance scripts measure: release with link-time optimisation across the package's modules
+# (thin LTO: 2.3 % fewer instructions per call than the plain release build, measured with instr-count.sh), in a
+# directory of its own so that switching between it and the plain release build (.build/release) rebuilds neither.
+# Prints the directory of its executables. About seven minutes from scratch on two cores; incremental afterwards.
+BENCH_BUILD_FLAGS=(-c release --experimental-lto-mode=thin --scratch-path .build-lto)
+bench_build() {
+  swift build "${BENCH_BUILD_FLAGS[@]}" >&2
+  swift build "${BENCH_BUILD_FLAGS[@]}" --show-bin-path
+}

@@ -86,9 +86,10 @@ public final class Node {
     private var running = true
     private var encoder: TraceEncoder
     /// Trace records are batched and pushed at most every `traceFlushIntervalNs` (or at 256 KiB), so the journal
-    /// costs the hot path one message per interval rather than one per hop.
+    /// costs the hot path one message per interval rather than one per hop. 20 ms against 5 ms: the collector's CPU
+    /// per call 17 % lower (eight alternating benchmark pairs), at most 15 ms more before a record is in trace.jsonl.
     private var traceFlushDueNs: UInt64 = 0
-    public static let traceFlushIntervalNs: UInt64 = 5_000_000
+    public static let traceFlushIntervalNs: UInt64 = 20_000_000
     private var traceBatch = TraceBatch()
     private var traceDropped = 0
     private var timers = TimerHeap()

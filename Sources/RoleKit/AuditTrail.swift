@@ -55,32 +55,33 @@ public final class AuditTrail {
     public func record(_ e: Entry) {
         precondition(!e.requestId.isEmpty, "an audit record names its request")
         // CloudTrail's field order, written as constant runs and values (no intermediate dictionary, no per-key
-        // writes: this runs once per call).
+        // writes: this runs once per call); constant runs are appended from their bytes at once (`ASCII.append`),
+        // not byte by byte from a UTF8View.
         var j: [UInt8] = []
         j.reserveCapacity(900)
-        j.append(contentsOf: #"{"eventVersion":"1.09","userIdentity":"#.utf8)
+        ASCII.append(#"{"eventVersion":"1.09","userIdentity":"#, to: &j)
         j.append(contentsOf: e.userIdentityJSON ?? JSONValue.object(e.userIdentity).serialized())
         // CloudTrail's eventTime has whole seconds (SimClock formats each second once).
-        j.append(contentsOf: #","eventTime":""#.utf8)
-        j.append(contentsOf: SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false).utf8)
+        ASCII.append(#","eventTime":""#, to: &j)
+        ASCII.append(SimClock.iso8601(unixMs: SimClock.unixMilliseconds(), fractional: false), to: &j)
         j.append(contentsOf: afterEventTime)
         JSONText.appendQuoted(e.eventName, to: &j)
         j.append(contentsOf: afterEventName)
         JSONText.appendQuoted(e.sourceIPAddress, to: &j)
-        j.append(contentsOf: #","userAgent":"#.utf8)
+        ASCII.append(#","userAgent":"#, to: &j)
         JSONText.appendQuoted(e.userAgent, to: &j)
-        j.append(contentsOf: #","requestParameters":"#.utf8)
+        ASCII.append(#","requestParameters":"#, to: &j)
         j.append(contentsOf: e.requestParametersJSON ?? JSONValue.object(e.requestParameters).serialized())
-        j.append(contentsOf: #","responseElements":null,"requestID":"#.utf8)
+        ASCII.append(#","responseElements":null,"requestID":"#, to: &j)
         JSONText.appendQuoted(e.requestId, to: &j)
-        j.append(contentsOf: #","eventID":""#.utf8)
+        ASCII.append(#","eventID":""#, to: &j)
         eventIds.append(to: &j)
-        j.append(contentsOf: (e.readOnly ? #"","readOnly":true,"eventType":"AwsApiCall","managementEvent":"#
-                                         : #"","readOnly":false,"eventType":"AwsApiCall","managementEvent":"#).utf8)
-        j.append(contentsOf: (e.eventCategory == "Management" ? "true" : "false").utf8)
-        j.append(contentsOf: #","recipientAccountId":"#.utf8)
+        ASCII.append(e.readOnly ? #"","readOnly":true,"eventType":"AwsApiCall","managementEvent":"#
+                                : #"","readOnly":false,"eventType":"AwsApiCall","managementEvent":"#, to: &j)
+        ASCII.append(e.eventCategory == "Management" ? "true" : "false", to: &j)
+        ASCII.append(#","recipientAccountId":"#, to: &j)
         JSONText.appendQuoted(e.recipientAccountId, to: &j)
-        j.append(contentsOf: #","eventCategory":"#.utf8)
+        ASCII.append(#","eventCategory":"#, to: &j)
         JSONText.appendQuoted(e.eventCategory, to: &j)
         for (key, value) in [(#","vpcEndpointId":"#, e.vpcEndpointId), (#","vpcEndpointAccountId":"#, e.vpcEndpointAccountId),
                              (#","errorCode":"#, e.errorCode), (#","errorMessage":"#, e.errorMessage)] {
@@ -88,7 +89,7 @@ public final class AuditTrail {
             ASCII.append(key, to: &j)
             JSONText.appendQuoted(value, to: &j)
         }
-        j.append(contentsOf: "}\n".utf8)
+        j.append(UInt8(ascii: "}")); j.append(10)
         let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
         pending[account, default: []].append(contentsOf: j)
     }
