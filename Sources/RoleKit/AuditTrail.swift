@@ -10,11 +10,13 @@ public final class AuditTrail {
     private let directory: String
     private var handles: [String: Int32] = [:]
     private let region: String
-    /// Records are buffered per account and written once per node loop iteration (`flush()`, called by the front
-    /// end at the end of each iteration), so a busy front end pays one write per batch rather than one per call.
+    /// Records are buffered per account and written together (`flush()`: the front end calls it a few
+    /// milliseconds after a record is buffered), so a busy front end pays one write per batch rather than one per call.
     private var pending: [String: [UInt8]] = [:]
     private var eventIds = UUIDGenerator()
     public var hasPending: Bool { !pending.isEmpty }
+    /// Bytes waiting to be written (all accounts).
+    public private(set) var pendingBytes = 0
 
     public init(runDirectory: String, region: String) {
         directory = runDirectory + "/cloudtrail"
@@ -92,11 +94,13 @@ public final class AuditTrail {
         j.append(UInt8(ascii: "}")); j.append(10)
         let account = e.recipientAccountId.isEmpty ? "unknown" : e.recipientAccountId
         pending[account, default: []].append(contentsOf: j)
+        pendingBytes += j.count
     }
 
     public func flush() {
         for (account, bytes) in pending { if let fd = handle(for: account) { POSIX.writeAll(fd, bytes) } }
         pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
     }
 
     private func handle(for account: String) -> Int32? {

@@ -98,9 +98,11 @@ public final class FrontendRole: NodeRole {
     }
 
     public func start(node: Node) {
-        // Audit records of one loop iteration are written together at its end (before the next poll).
+        // Audit records are written `auditFlushIntervalMs` after the first of them is buffered (a timer), or at the
+        // end of a loop iteration once `auditFlushBytes` wait: under load a loop iteration handles about one call,
+        // and a write per iteration was an ext4 append per call.
         let audit = self.audit
-        node.iterationEndHandlers.append { if audit.hasPending { audit.flush() } }
+        node.iterationEndHandlers.append { if audit.pendingBytes >= FrontendRole.auditFlushBytes { audit.flush() } }
         node.log("serving \(hostsByModel.count) model(s) through \(node.me.connects.count) model host(s); gates: \(gates.map(\.name).joined(separator: ", "))")
     }
 
@@ -547,6 +549,11 @@ public final class FrontendRole: NodeRole {
     }
 
     public func timerFired(_ token: UInt64, node: Node) {
+        if token == auditFlushToken {
+            auditFlushToken = 0
+            if audit.hasPending { audit.flush() }
+            return
+        }
         if timerHandlers.contains(where: { $0(token, node) }) { return }
         guard let requestId = timerRequests.removeValue(forKey: token), pending[requestId] != nil else { return }
         finish(requestId, node: node, error: .modelTimeout, reason: "deadline passed")
@@ -742,6 +749,13 @@ public final class FrontendRole: NodeRole {
 
     public func stop(node: Node) { audit.flush() }
 
+    /// How long an audit record may wait for others before the trail is written (CloudTrail itself delivers events
+    /// minutes after the call), and how many bytes make the front end write at once.
+    public static let auditFlushIntervalMs = 2.0
+    public static let auditFlushBytes = 256 * 1024
+    /// The timer that writes the buffered audit records (0: none scheduled).
+    private var auditFlushToken: UInt64 = 0
+
     private func recordAudit(call: FrontendCall, error: BedrockError?, node: Node) {
         var identity = call.userIdentity
         let identityJSON = identity.isEmpty ? nil : call.userIdentityJSON
@@ -774,5 +788,9 @@ public final class FrontendRole: NodeRole {
         entry.errorCode = error?.errorType
         entry.errorMessage = error?.message
         audit.record(entry)
+        if auditFlushToken == 0 {
+            auditFlushToken = nextToken; nextToken += 1
+            node.schedule(afterMs: FrontendRole.auditFlushIntervalMs, token: auditFlushToken)
+        }
     }
 }

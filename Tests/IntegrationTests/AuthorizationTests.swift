@@ -27,8 +27,14 @@ extension SimRun {
         return j
     }
 
-    func cloudTrail(_ account: String) -> [[String: Any]] {
-        let text = (try? String(contentsOfFile: runDir + "/cloudtrail/\(account).jsonl", encoding: .utf8)) ?? ""
+    /// The account's trail, once it holds the records of `requestIds` (the front end writes its trail a few
+    /// milliseconds after a call; waited for up to 5 s).
+    func cloudTrail(_ account: String, waitingFor requestIds: [String?] = []) -> [[String: Any]] {
+        var text = ""
+        _ = waitUntil(timeoutSeconds: 5) {
+            text = (try? String(contentsOfFile: runDir + "/cloudtrail/\(account).jsonl", encoding: .utf8)) ?? ""
+            return requestIds.allSatisfy { id in id.map { text.contains($0) } ?? true }
+        }
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 }
@@ -83,13 +89,14 @@ struct AuthorizationTests {
             run.check(message(r).contains(c.text), "\(c.option): message '\(message(r))' lacks '\(c.text)'")
             run.check(!reachedHost(r), "\(c.option): the request reached a model host")
             run.check(gateRecord(r, "sigv4-authentication") != nil, "\(c.option): no sigv4-authentication deny record in \(hops(r))")
-            let trail = run.cloudTrail("111111111111").first { $0["requestID"] as? String == r["requestId"] as? String }
+            let trail = run.cloudTrail("111111111111", waitingFor: [r["requestId"] as? String])
+                .first { $0["requestID"] as? String == r["requestId"] as? String }
             run.check(trail?["errorCode"] as? String == c.type, "\(c.option): CloudTrail errorCode \(String(describing: trail?["errorCode"]))")
         }
         // CloudTrail userIdentity for an IAM user and for a role session, and vpcEndpointId.
         let session = run.invoke(model: claude, body: claudeBody, extra: ["--principal", "BedrockApp/app-session"])
         run.check(status(session) == "ok", "role session call failed: \(session)")
-        let trail = run.cloudTrail("111111111111")
+        let trail = run.cloudTrail("111111111111", waitingFor: [ok["requestId"] as? String, session["requestId"] as? String])
         let user = trail.first { $0["requestID"] as? String == ok["requestId"] as? String }?["userIdentity"] as? [String: Any]
         run.check(user?["type"] as? String == "IAMUser" && user?["arn"] as? String == "arn:aws:iam::111111111111:user/app-a"
                   && user?["accessKeyId"] as? String == "AKIAEXAMPLECUSTA0001" && user?["userName"] as? String == "app-a"
@@ -173,7 +180,8 @@ struct AuthorizationTests {
         denied(crossGuardrail, "on resource: arn:aws:bedrock:us-east-1:222222222222:guardrail/zzz111", "cross-account guardrail")
         // Denials are in the caller's CloudTrail with the error.
         let scpDenied = run.call(llama, llamaBody, from: "client-b", principal: "app-b")
-        let trail = run.cloudTrail("222222222222").first { $0["requestID"] as? String == scpDenied["requestId"] as? String }
+        let trail = run.cloudTrail("222222222222", waitingFor: [scpDenied["requestId"] as? String])
+            .first { $0["requestID"] as? String == scpDenied["requestId"] as? String }
         run.check(trail?["errorCode"] as? String == "AccessDeniedException" && (trail?["errorMessage"] as? String ?? "").contains("service control policy")
                   && (trail?["userIdentity"] as? [String: Any])?["userName"] as? String == "app-b", "CloudTrail denial: \(String(describing: trail))")
     }
