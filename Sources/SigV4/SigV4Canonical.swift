@@ -379,6 +379,18 @@ public enum SigV4Canonical {
         return out
     }
 
+    /// Whether `hex` is the hex encoding of `bytes` (either case, as `lowercased() == hex(bytes)` decided).
+    static func isHex(_ hex: String, of bytes: [UInt8]) -> Bool {
+        var hex = hex
+        return hex.withUTF8 { h in
+            guard h.count == 2 * bytes.count else { return false }
+            for (k, b) in bytes.enumerated() {
+                guard let hi = hexValue(h[2 * k]), let lo = hexValue(h[2 * k + 1]), hi << 4 | lo == b else { return false }
+            }
+            return true
+        }
+    }
+
     private static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")

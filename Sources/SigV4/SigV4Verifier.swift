@@ -242,21 +242,22 @@ public struct SigV4Verifier: Sendable {
             return .failure(.unrecognizedClient(.invalidSessionToken))
         }
 
-        // 7. Payload hash: the body must hash to what was signed.
-        let bodyHash = SHA256Digest.hexDigest(request.body)
-        var payloadHash = bodyHash
+        // 7. Payload hash: the body must hash to what was signed (the declared hex is compared with the digest's
+        // bytes, so neither a hex String of the digest nor a lowercased copy of the header is made per call).
+        let bodyDigest = SHA256Digest.hash(request.body)
+        let payloadHash: String
         if let declared = request.firstValue(for: "X-Amz-Content-Sha256")?.trimmingASCIIWhitespace() {
             if declared == SigV4Canonical.unsignedPayload {
                 guard allowUnsignedPayload else {
                     return .failure(.invalidSignature(.unsignedPayloadNotAllowed, SigV4Failure.signatureMismatchMessage))
                 }
-                payloadHash = declared
-            } else if declared.lowercased() != bodyHash {
+            } else if !SigV4Canonical.isHex(declared, of: bodyDigest) {
                 // The body changed after signing (or the header lies): treated as a bad signature.
                 return .failure(.invalidSignature(.payloadHashMismatch, SigV4Failure.signatureMismatchMessage))
-            } else {
-                payloadHash = declared
             }
+            payloadHash = declared
+        } else {
+            payloadHash = SHA256Digest.hex(bodyDigest)
         }
 
         // 8. The signature, computed over bytes (the texts are made only for a mismatch's message).
@@ -270,7 +271,7 @@ public struct SigV4Verifier: Sendable {
                                       date: scope[1], region: scope[2], service: scope[3])
         // Compare the hex text (AWS signatures are lowercase hex) in constant time.
         let expected = SigV4Canonical.signatureBytes(signingKey: key, stringToSign: stringToSign)
-        guard constantTimeEquals(expected, Array(parsed.signature.utf8)) else {
+        guard constantTimeEquals(expected, utf8: parsed.signature) else {
             var failure = SigV4Failure.invalidSignature(.signatureMismatch, SigV4Failure.signatureMismatchMessage)
             failure.canonicalRequest = String(decoding: canonicalRequest, as: UTF8.self)
             failure.stringToSign = String(decoding: stringToSign, as: UTF8.self)

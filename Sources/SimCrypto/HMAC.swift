@@ -72,6 +72,16 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     }
 }
 
+/// `constantTimeEquals` against a String's UTF-8 bytes, without copying them into an array.
+public func constantTimeEquals(_ a: [UInt8], utf8 s: String) -> Bool {
+    var s = s
+    return s.withUTF8 { pb in
+        guard a.count == pb.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBytes { pa in copenssl_memcmp(pa.baseAddress, pb.baseAddress, pa.count) == 0 }
+    }
+}
+
 /// Cryptographically secure random bytes from OpenSSL's DRBG (`RAND_bytes`).
 public enum SecureRandom {
     /// `count` random bytes. OpenSSL's DRBG failing is unrecoverable (no entropy), so it stops the process

@@ -151,6 +151,29 @@ import Testing
         #expect(f.message.hasPrefix("The request signature we calculated does not match"))
     }
 
+    @Test("a declared payload hash in upper-case hex is the body's hash; one digit off is a payload hash mismatch")
+    func declaredPayloadHashCase() throws {
+        var request = Self.base()
+        let hex = Self.verifierHex(request.body)
+        request.setHeader("X-Amz-Content-Sha256", hex.uppercased())
+        #expect(Self.verifier.verify(Self.signed(request), nowEpochSeconds: Self.t0).isAuthenticated)
+        for position in [0, 31, 63] {
+            var digits = Array(hex.utf8)
+            digits[position] = digits[position] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            var off = Self.base()
+            off.setHeader("X-Amz-Content-Sha256", String(decoding: digits, as: UTF8.self))
+            #expect(try Self.failure(Self.signed(off)).reason == .payloadHashMismatch, "digit \(position)")
+        }
+        var short = Self.base()
+        short.setHeader("X-Amz-Content-Sha256", String(hex.dropLast()))
+        #expect(try Self.failure(Self.signed(short)).reason == .payloadHashMismatch)
+    }
+
+    /// The body's SHA-256 in lower-case hex, as the signer's option writes it.
+    static func verifierHex(_ body: [UInt8]) -> String {
+        Self.signed(options: .init(addContentSHA256Header: true)).firstValue(for: "X-Amz-Content-Sha256") ?? ""
+    }
+
     @Test("UNSIGNED-PAYLOAD is refused unless the verifier allows it")
     func unsignedPayload() throws {
         var request = Self.base()
