@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <sched.h>
+#include <errno.h>
 
 int sim_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
 
@@ -43,3 +45,10 @@ uint64_t sim_resident_bytes_of(int pid) {
 }
 
 int sim_setsid(void) { return (int)setsid(); }
+
+int sim_use_batch_scheduling(void) {
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler(0, SCHED_BATCH, &param) == 0 ? 0 : errno;
+}
+
+int sim_scheduling_policy(int tid) { return sched_getscheduler(tid); }

@@ -65,6 +65,35 @@ struct IsolationTests {
         }
     }
 
+    /// Every thread of every node (the node's loop and libzmq's threads, which inherit the policy) runs under
+    /// SCHED_BATCH; the supervisor and the operator's CLI keep the default policy.
+    @Test(.timeLimit(.minutes(3)))
+    func everyNodeThreadRunsUnderBatchScheduling() throws {
+        let run = SimRun()
+        defer { run.stop() }
+        guard run.up(["--zero-latency"]) else { return }
+        let nodes = RunStatus.load(runDirectory: run.runDir)?.nodes ?? []
+        run.check(nodes.count >= 10, "only \(nodes.count) nodes in status.json")
+        for n in nodes {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(n.pid)/task")) ?? []
+            run.check(tasks.count >= 2, "\(n.name): \(tasks.count) threads (expected the loop and libzmq's)")
+            for tid in tasks {
+                run.check(schedulingPolicy(pid: n.pid, tid: tid) == 3, "\(n.name) thread \(tid): policy \(schedulingPolicy(pid: n.pid, tid: tid) ?? -1), not SCHED_BATCH (3)")
+            }
+        }
+        if let supervisor = RunStatus.load(runDirectory: run.runDir)?.supervisorPid {
+            run.check(schedulingPolicy(pid: supervisor, tid: String(supervisor)) == 0, "the supervisor is not under the default policy")
+        }
+    }
+
+    /// The `policy` field (the 41st) of /proc/PID/task/TID/stat.
+    private func schedulingPolicy(pid: Int32, tid: String) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")   // from field 3 (state) on
+        return fields.count > 38 ? Int(fields[38]) : nil
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func aKeyNotOnTheAllowListIsRefusedAndTraced() throws {
         let run = SimRun()

@@ -17,4 +17,8 @@ int sim_eventfd_drain(int fd);
 uint64_t sim_resident_bytes_of(int pid);
 /// Starts a new session (setsid) so the node tree survives the terminal that launched it.
 int sim_setsid(void);
+/// Puts the calling thread under SCHED_BATCH (threads it creates afterwards inherit it); 0 on success, else errno.
+int sim_use_batch_scheduling(void);
+/// The scheduling policy of thread or process `tid` (SCHED_OTHER 0, SCHED_BATCH 3 ...), -1 if unknown.
+int sim_scheduling_policy(int tid);
 #endif
