@@ -12,7 +12,10 @@ func withBytes<C: Collection<UInt8>, R>(_ bytes: C, _ body: (UnsafeRawBufferPoin
 
 /// Lowercase hex of `bytes` (e.g. `[0xab, 0x01]` → `"ab01"`).
 public func hexString(_ bytes: some Collection<UInt8>) -> String {
-    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+    // Contiguous bytes (an array, a slice of one) take the buffer path: iterating a collection this generic code
+    // was not specialised for allocated once per byte (32 allocations for a SHA-256 digest, measured).
+    if let s = bytes.withContiguousStorageIfAvailable({ hexString(buffer: $0) }) { return s }
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
         var i = 0
         for byte in bytes {
             buffer[i] = hexDigit(byte >> 4)

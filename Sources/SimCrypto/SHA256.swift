@@ -36,6 +36,11 @@ public enum SHA256Digest {
         hexString(bytes)
     }
 
+    /// Non-generic fast path for arrays (a digest).
+    public static func hex(_ bytes: [UInt8]) -> String {
+        hexString(bytes)
+    }
+
     /// Hex of the SHA-256 digest of `bytes` (the SigV4 `HexEncode(Hash(...))`).
     public static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
         hexString(hash(bytes))

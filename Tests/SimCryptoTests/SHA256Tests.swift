@@ -42,4 +42,14 @@ import Testing
         #expect(bytes(fromHex: "zz") == nil)
         #expect(bytes(fromHex: "") == [])
     }
+
+    @Test("hex of contiguous and non-contiguous collections alike")
+    func hexOfCollections() {
+        let b: [UInt8] = [0x00, 0x01, 0x7f, 0x80, 0xab, 0xff]
+        #expect(hexString(b[1..<4]) == "017f80")                                   // a slice: the buffer path
+        #expect(hexString(b.reversed()) == "ffab807f0100")                          // no contiguous storage
+        #expect(hexString(b.lazy.map { $0 ^ 0xff }) == "fffe807f5400")              // neither
+        #expect(SHA256Digest.hex(b[4...]) == "abff")
+        #expect(hexString([UInt8]()) == "" && hexString(b[0..<0]) == "")
+    }
 }
