@@ -50,6 +50,9 @@ struct Bench: ParsableCommand {
                        p90: .nan, p99: median(runs.map(\.figures.p99)), errors: runs.reduce(0) { $0 + $1.figures.errors })
     }
 
+    /// Requests at 64 in flight before that phase is measured: a tenth of the phase, between 64 and 3000.
+    static func parallelWarmUp(_ measured: Int) -> Int { min(3000, max(64, measured / 10)) }
+
     /// Requests of round `r` of `rounds` (the remainder goes to the first rounds).
     static func share(_ total: Int, round r: Int, of rounds: Int) -> Int { total / rounds + (r < total % rounds ? 1 : 0) }
 
@@ -157,6 +160,10 @@ struct Bench: ParsableCommand {
                 guard let b = baseline(window: 1, count: n, port: port + 10 * r) else { throw CLIError("the baseline (zmq-chain-baseline) did not run") }
                 baseSerialRuns.append((n, b))
             }
+            // Warm-up at the measured window, right before it is measured: without it the first round ran a few
+            // points below the next ones (four runs in six), as the nodes' buffers, caches and socket buffers grew
+            // to their size under load. Not counted, as the warm-up at 8 in flight above.
+            _ = try runSim(client, node: node, count: Bench.parallelWarmUp(requestsParallel), window: 64)
             var simParallel = SimSamples()
             var baseParallelRuns: [(count: Int, figures: Figures)] = []
             var roundRatios: [Double] = []
