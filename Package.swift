@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ASCIIText"),
         .target(name: "Envelope", dependencies: ["SimCrypto", "ASCIIText"]),
         .target(name: "SigV4", dependencies: ["SimCrypto", "ASCIIText"]),
-        .target(name: "JSONText"),
+        .target(name: "JSONText", dependencies: ["ASCIIText"]),
         .target(name: "IAMPolicy", dependencies: ["JSONText", "ASCIIText"]),
         // Guardrails reads its lexicons from GuardrailsData's resource bundle with FoundationEssentials: a target with
         // resources gets SwiftPM's Bundle.module accessor, which imports full Foundation (not wanted in node processes).

@@ -88,19 +88,12 @@ public struct Envelope: Sendable {
         source: NodeAddress, destination: NodeAddress, deadlineUnixMs: UInt64, lamport: UInt64 = 0,
         stamps: StringPairs = [:], body: [UInt8] = []
     ) {
-        self.type = type
-        self.messageId = messageId
-        self.inReplyTo = inReplyTo
-        self.requestId = requestId
-        self.traceparent = traceparent
-        self.source = source
-        self.destination = destination
-        self.deadlineUnixMs = deadlineUnixMs
-        self.lamport = lamport
-        self.stamps = stamps
-        self.body = body
+        self.init(type: type, flags: 0, messageId: messageId, inReplyTo: inReplyTo, requestId: requestId,
+                  traceparent: traceparent, source: source, destination: destination, claims: [:],
+                  deadlineUnixMs: deadlineUnixMs, lamport: lamport, stamps: stamps, body: body)
     }
 
+    /// Every field at once (the decoder's, and the one the public initialiser goes through).
     init(type: MessageType, flags: UInt8, messageId: String, inReplyTo: String, requestId: String, traceparent: String,
          source: NodeAddress, destination: NodeAddress, claims: StringPairs, deadlineUnixMs: UInt64, lamport: UInt64,
          stamps: StringPairs, body: [UInt8]) {

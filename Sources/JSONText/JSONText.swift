@@ -1,6 +1,8 @@
 // JSON string literals (RFC 8259 escaping) for every module that writes JSON by hand: the journal, CloudTrail
 // records, the event-stream and HTTP error bodies, the topology's YAML-to-JSON conversions and IAM's CLI output.
-// No dependencies, so pure engines can share it.
+// It depends only on ASCIIText (its word tests), so pure engines can share it.
+
+import ASCIIText
 
 public enum JSONText {
     /// Appends `s` as a JSON string literal: `"` and `\` escaped, \n \r \t, other control characters as \u00XX;
@@ -38,16 +40,10 @@ public enum JSONText {
     /// reason of a CloudTrail record or journal line passes through here.
     static func isPlain(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = buf.baseAddress else { return true }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
         let raw = UnsafeRawPointer(base)
         var i = 0
         while i + 8 <= buf.count {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            // A byte below 0x20 (exact for bytes below 0x80; a byte of 0x80 or more never counts), `"` or `\`.
-            if (w &- ones &* 0x20) & ~w & highs != 0 || hasZeroByte(w ^ (ones &* 0x22)) || hasZeroByte(w ^ (ones &* 0x5C)) {
-                return false
-            }
+            if SWAR.hasJSONSpecial(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
             i += 8
         }
         while i < buf.count {

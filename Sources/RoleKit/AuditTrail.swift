@@ -14,7 +14,7 @@ public final class AuditTrail {
     /// milliseconds after a record is buffered), so a busy front end pays one write per batch rather than one per call.
     private var pending: [String: [UInt8]] = [:]
     private var eventIds = UUIDGenerator()
-    public var hasPending: Bool { !pending.isEmpty }
+    public var hasPending: Bool { pendingBytes > 0 }
     /// Bytes waiting to be written (all accounts).
     public private(set) var pendingBytes = 0
 

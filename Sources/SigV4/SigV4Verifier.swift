@@ -233,7 +233,7 @@ public struct SigV4Verifier: Sendable {
         switch (secret.sessionToken, presentedToken) {
         case (nil, nil):
             break
-        case (let expected?, let presented?) where constantTimeEquals(Array(expected.utf8), Array(presented.utf8)):
+        case (let expected?, let presented?) where constantTimeEquals(Array(expected.utf8), utf8: presented):
             if secret.isExpired {
                 return .failure(SigV4Failure(reason: .expiredSessionToken, errorType: "ExpiredTokenException", httpStatus: 403,
                                              message: "The security token included in the request is expired"))

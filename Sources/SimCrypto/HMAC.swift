@@ -65,21 +65,19 @@ public enum HMACSHA256 {
 /// Constant-time equality of two byte strings (`CRYPTO_memcmp`); different lengths are unequal
 /// (the length itself is not secret).
 public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    if a.isEmpty { return true }
-    return a.withUnsafeBytes { pa in
-        b.withUnsafeBytes { pb in copenssl_memcmp(pa.baseAddress, pb.baseAddress, pa.count) == 0 }
-    }
+    b.withUnsafeBytes { constantTimeEquals(a, $0) }
 }
 
 /// `constantTimeEquals` against a String's UTF-8 bytes, without copying them into an array.
 public func constantTimeEquals(_ a: [UInt8], utf8 s: String) -> Bool {
     var s = s
-    return s.withUTF8 { pb in
-        guard a.count == pb.count else { return false }
-        if a.isEmpty { return true }
-        return a.withUnsafeBytes { pa in copenssl_memcmp(pa.baseAddress, pb.baseAddress, pa.count) == 0 }
-    }
+    return s.withUTF8 { constantTimeEquals(a, UnsafeRawBufferPointer($0)) }
+}
+
+private func constantTimeEquals(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    if a.isEmpty { return true }
+    return a.withUnsafeBytes { pa in copenssl_memcmp(pa.baseAddress, b.baseAddress, pa.count) == 0 }
 }
 
 /// Cryptographically secure random bytes from OpenSSL's DRBG (`RAND_bytes`).

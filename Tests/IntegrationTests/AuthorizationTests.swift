@@ -26,17 +26,6 @@ extension SimRun {
         }
         return j
     }
-
-    /// The account's trail, once it holds the records of `requestIds` (the front end writes its trail a few
-    /// milliseconds after a call; waited for up to 5 s).
-    func cloudTrail(_ account: String, waitingFor requestIds: [String?] = []) -> [[String: Any]] {
-        var text = ""
-        _ = waitUntil(timeoutSeconds: 5) {
-            text = (try? String(contentsOfFile: runDir + "/cloudtrail/\(account).jsonl", encoding: .utf8)) ?? ""
-            return requestIds.allSatisfy { id in id.map { text.contains($0) } ?? true }
-        }
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
 }
 
 /// A fresh directory for a test's own topology and run.

@@ -29,17 +29,6 @@ private func hops(_ r: [String: Any]) -> [[String: Any]] { r["hops"] as? [[Strin
 
 private func reachedModelHost(_ r: [String: Any]) -> Bool { hops(r).contains { ($0["role"] as? String) == "escrow-host" } }
 
-/// The account's trail, once it holds the record of `requestId` (the front end writes its trail a few milliseconds
-/// after a call; waited for up to 5 s).
-private func cloudTrail(_ run: SimRun, account: String = "111111111111", waitingFor requestId: String? = nil) -> [[String: Any]] {
-    var trail = ""
-    _ = waitUntil(timeoutSeconds: 5) {
-        trail = (try? String(contentsOfFile: run.runDir + "/cloudtrail/\(account).jsonl", encoding: .utf8)) ?? ""
-        return requestId.map { trail.contains($0) } ?? true
-    }
-    return trail.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-}
-
 private func writeTemp(_ text: String) -> String {
     let path = NSTemporaryDirectory() + "guardrail-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
     _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
@@ -78,11 +67,11 @@ struct GuardrailPathTests {
         // A clean prompt passes both ways and reaches a host; CloudTrail names the guardrail, never the prompt.
         let ok = run.invoke(model: claude, body: claudeAsking("How do tides work?"), extra: guardHeaders)
         run.check(action(ok) == "NONE" && reachedModelHost(ok), "clean prompt: \(ok)")
-        let record = cloudTrail(run, waitingFor: ok["requestId"] as? String).first { $0["requestID"] as? String == ok["requestId"] as? String }
+        let record = run.cloudTrail(waitingFor: [ok["requestId"] as? String]).first { $0["requestID"] as? String == ok["requestId"] as? String }
         let params = record?["requestParameters"] as? [String: Any]
         run.check(params?["guardrailIdentifier"] as? String == "demoguard1" && params?["guardrailVersion"] as? String == "1",
                   "CloudTrail requestParameters: \(String(describing: record))")
-        run.check(!String(describing: cloudTrail(run)).contains("tides"), "prompt text in CloudTrail")
+        run.check(!String(describing: run.cloudTrail()).contains("tides"), "prompt text in CloudTrail")
         // The real errors: unknown guardrail, missing version, another account's guardrail.
         let missing = run.invoke(model: claude, body: claudeBody, extra: ["--header", "X-Amzn-Bedrock-GuardrailIdentifier=nosuchguardrail", "--header", "X-Amzn-Bedrock-GuardrailVersion=1"])
         run.check(missing["status"] as? String == "ResourceNotFoundException" && !reachedModelHost(missing), "unknown guardrail: \(missing)")
@@ -200,7 +189,7 @@ struct GuardrailPathTests {
         run.check(dj["status"] as? String == "ok" && ((dj["body"] as? [String: Any])?["action"] as? String) == "NONE", "ApplyGuardrail NONE: \(direct)")
         let nodes = Set(hops(dj).filter { $0["event"] as? String == "recv" }.compactMap { $0["node"] as? String })
         run.check(nodes == ["vpce-a", "runtime-frontend", "client-a"], "ApplyGuardrail hops: \(nodes)")
-        let record = cloudTrail(run, waitingFor: dj["requestId"] as? String).first { $0["requestID"] as? String == dj["requestId"] as? String }
+        let record = run.cloudTrail(waitingFor: [dj["requestId"] as? String]).first { $0["requestID"] as? String == dj["requestId"] as? String }
         run.check(record?["eventName"] as? String == "ApplyGuardrail" && record?["eventCategory"] as? String == "Data"
                   && (record?["requestParameters"] as? [String: Any])?["guardrailIdentifier"] as? String == "demoguard1",
                   "CloudTrail: \(String(describing: record))")

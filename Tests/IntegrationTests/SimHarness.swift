@@ -164,3 +164,16 @@ func waitUntil(timeoutSeconds: Double, _ condition: () -> Bool) -> Bool {
 
 let claude = "anthropic.claude-3-haiku-20240307-v1:0"
 let claudeBody = #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":40,"messages":[{"role":"user","content":"hello"}]}"#
+
+extension SimRun {
+    /// The account's CloudTrail records, once the trail holds those of `requestIds` (the front end writes its trail
+    /// a few milliseconds after a call; waited for up to 5 s).
+    func cloudTrail(_ account: String = "111111111111", waitingFor requestIds: [String?] = []) -> [[String: Any]] {
+        var text = ""
+        _ = waitUntil(timeoutSeconds: 5) {
+            text = (try? String(contentsOfFile: runDir + "/cloudtrail/\(account).jsonl", encoding: .utf8)) ?? ""
+            return requestIds.allSatisfy { id in id.map { text.contains($0) } ?? true }
+        }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}

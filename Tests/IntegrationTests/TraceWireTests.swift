@@ -36,6 +36,22 @@ struct TraceWireTests {
         return (nil, out.split(separator: 10).count)
     }
 
+    /// `records` as a node's batch (with the shortcuts).
+    static func batch(_ records: [TraceRecord]) -> [UInt8] {
+        var b = TraceBatch()
+        b.begin()
+        for r in records { b.append(r) }
+        return b.bytes
+    }
+
+    /// `batch` is refused at `offset` with a problem that says `problem`, after the first record's line.
+    static func expectRefusedAfterFirstLine(_ batch: [UInt8], problem: String, at offset: Int) throws {
+        let refused = refusal(batch)
+        let error = try #require(refused.error, "accepted")
+        #expect(error.description.contains(problem) && error.offset == offset)
+        #expect(refused.keptLines == 1, "the first record's line is kept")
+    }
+
     @Test func aRecordRendersAsTheTraceLineSchema() throws {
         var batch: [UInt8] = []
         TraceWire.beginBatch(&batch)
@@ -122,16 +138,15 @@ struct TraceWireTests {
     /// Writes `records` as a node's batch (with the shortcuts) and one by one in full; every line of the batch must
     /// equal the full record's. Returns the batch's lines and both sizes.
     static func compactRendersAsFull(_ records: [TraceRecord]) throws -> (lines: [[String: Any]], compact: Int, full: Int) {
-        var batch = TraceBatch()
-        batch.begin()
+        let compactBytes = batch(records)
         var full: [UInt8] = []
         TraceWire.beginBatch(&full)
-        for r in records { batch.append(r); TraceWire.append(r, to: &full) }
-        let (compact, n) = try render(batch.bytes)
+        for r in records { TraceWire.append(r, to: &full) }
+        let (compact, n) = try render(compactBytes)
         let (expanded, _) = try render(full)
         #expect(n == records.count && expanded.count == records.count)
         for (a, b) in zip(compact, expanded) { #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b)) }
-        return (compact, batch.count, full.count)
+        return (compact, compactBytes.count, full.count)
     }
 
     /// A node's batch writes a field that repeats the previous record's as a two-byte marker, and common layer
@@ -232,23 +247,14 @@ struct TraceWireTests {
         #expect(compact[39]["messageId"] as? String == records[39].messageId && compact[39]["traceparent"] as? String == records[39].traceparent)
 
         // Two records: the second's messageId as a delta; then claim more shared bytes than the first value has.
-        var two = TraceBatch()
-        two.begin()
-        two.append(records[0]); two.append(records[1])
-        let bytes = two.bytes
-        var first = TraceBatch()
-        first.begin()
-        first.append(records[0])
+        let bytes = Self.batch(Array(records[0...1]))
         // In the second record: type and peerAccount repeat, peer differs entirely, messageId is the first delta.
-        let marker = try #require((first.count..<(bytes.count - 1)).first { bytes[$0] == 0xFE && bytes[$0 + 1] == 0xFF })
+        let marker = try #require((Self.batch([records[0]]).count..<(bytes.count - 1)).first { bytes[$0] == 0xFE && bytes[$0 + 1] == 0xFF })
         let shared = Int(bytes[marker + 2]) + Int(bytes[marker + 3])
         #expect(shared + Int(bytes[marker + 4]) == records[1].messageId.utf8.count)
         var tooMuch = bytes
         tooMuch[marker + 2] = 200
-        let refused = Self.refusal(tooMuch)
-        let error = try #require(refused.error, "accepted")
-        #expect(error.description.contains("messageId shares") && error.offset == marker)
-        #expect(refused.keptLines == 1, "the first record's line is kept")
+        try Self.expectRefusedAfterFirstLine(tooMuch, problem: "messageId shares", at: marker)
     }
 
     /// Long decision, reason and detail strings that the batch holds already travel as back-references (four
@@ -273,22 +279,16 @@ struct TraceWireTests {
         #expect(compact[28]["policy-with-a-long-key"] as? String == "default VPC endpoint policy (full access)")
 
         // The second record's reason refers to the first's (entry 1: the first record's decision is entry 0).
-        var two = TraceBatch()
-        two.begin()
         var a = Self.record(), b = Self.record()
         a.decision = "allow-with-a-long-decision"; a.reason = reasons[0]; a.details = []
         b.decision = "forward"; b.reason = reasons[0]; b.details = []
-        two.append(a); two.append(b)
-        let bytes = two.bytes
+        let bytes = Self.batch([a, b])
         let at = try #require((2..<(bytes.count - 3)).last { bytes[$0] == 0xFD && bytes[$0 + 1] == 0xFF })
         #expect(bytes[at + 2] == 1 && bytes[at + 3] == 0)
         #expect(try Self.render(bytes).lines[1]["reason"] as? String == reasons[0])
         var dangling = bytes
         dangling[at + 2] = 2
-        let refused = Self.refusal(dangling)
-        let error = try #require(refused.error, "accepted")
-        #expect(error.description.contains("reason refers to string 2 of the batch, which holds 2") && error.offset == at)
-        #expect(refused.keptLines == 1, "the first record's line is kept")
+        try Self.expectRefusedAfterFirstLine(dangling, problem: "reason refers to string 2 of the batch, which holds 2", at: at)
     }
 
     @Test func invalidUTF8FromAPeerStillGivesValidJSON() throws {
@@ -328,10 +328,7 @@ struct TraceWireTests {
     /// The collector renders whatever a node sends: damaged batches (bytes changed, cut short) give lines of valid
     /// JSON and then a MalformedBatch, never a crash or a write past the reserved room. Deterministic (seeded).
     @Test func damagedBatchesNeverCrashTheRenderer() throws {
-        var batch = TraceBatch()
-        batch.begin()
-        for r in Self.deltaRecords() { batch.append(r) }
-        let good = batch.bytes
+        let good = Self.batch(Self.deltaRecords())
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
