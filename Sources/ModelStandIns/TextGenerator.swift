@@ -236,15 +236,16 @@ enum TextGenerator {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         var sentences: [Range<Int>] = []   // where each sentence is in `out`
-        func write(_ template: [Segment], key: String) {
+        let vocabulary = Vocabulary.shared
+        func write(_ template: [Vocabulary.Piece], key: String) {
             if !sentences.isEmpty { out.append(0x20) }   // joined by single spaces
             let start = out.count
-            fill(template, key: key, &g, into: &out)
+            vocabulary.fill(template, key: key, &g, into: &out)
             sentences.append(start..<out.count)
         }
-        write(g.pick(compiledOpeners), key: keys[0])
+        write(g.pick(vocabulary.openers), key: keys[0])
         let bodyCount = 2 + g.below(4)
-        for j in 0..<bodyCount { write(g.pick(compiledBodies), key: keys[(j + 1) % keys.count]) }
+        for j in 0..<bodyCount { write(g.pick(vocabulary.bodies), key: keys[(j + 1) % keys.count]) }
         // A prompt that asks for a length ("in 500 tokens", "about 300 words") gets that many tokens of body
         // sentences before the closer (capped at 8,192), as a real model would write longer; other prompts are
         // unchanged. The max-token cap still applies afterwards. Each sentence is counted on its own, as before.
@@ -252,12 +253,12 @@ enum TextGenerator {
             var total = sentences.reduce(0) { $0 + TokenCounter.count(out, $1) }
             var j = bodyCount
             while total < wanted {
-                write(g.pick(compiledBodies), key: keys[(j + 1) % keys.count])
+                write(g.pick(vocabulary.bodies), key: keys[(j + 1) % keys.count])
                 total += TokenCounter.count(out, sentences[sentences.count - 1])
                 j += 1
             }
         }
-        write(g.pick(compiledClosers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0])
+        write(g.pick(vocabulary.closers), key: keys.count > 1 ? keys[0] + " and " + keys[1] : keys[0])
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -352,41 +353,72 @@ enum TextGenerator {
         return out
     }
 
-    static let compiledOpeners = openers.map(compile)
-    static let compiledBodies = bodies.map(compile)
-    static let compiledClosers = closers.map(compile)
+    /// The vocabulary and the compiled templates as byte ranges of one buffer, fetched once per generation: a
+    /// sentence is then appended range by range, with no String, no reference count and no lazy-global check per
+    /// word (this runs for every text invocation).
+    struct Vocabulary {
+        enum Piece { case text(Range<Int>), slot(Slot) }
+        private(set) var bytes: [UInt8] = []
+        private(set) var nouns: [Range<Int>] = [], adjectives: [Range<Int>] = [], verbs: [Range<Int>] = []
+        private(set) var adverbs: [Range<Int>] = [], prepositions: [Range<Int>] = []
+        private(set) var openers: [[Piece]] = [], bodies: [[Piece]] = [], closers: [[Piece]] = []
 
-    /// The sentence of `template` appended to `out` as UTF-8.
-    static func fill(_ template: [Segment], key: String, _ g: inout SeededGenerator, into out: inout [UInt8]) {
-        // Draw order is part of the output contract: n1, n2, a1, a2, v, v3b, adverb, preposition.
-        let n1 = g.pick(nouns)
-        var n2 = g.pick(nouns)
-        if n2 == n1 { n2 = nouns[((nouns.firstIndex(of: n1) ?? 0) + 1) % nouns.count] }
-        let a1 = g.pick(adjectives)
-        var a2 = g.pick(adjectives)
-        if a2 == a1 { a2 = adjectives[((adjectives.firstIndex(of: a1) ?? 0) + 1) % adjectives.count] }
-        let v = g.pick(verbs)
-        let v3bVerb = g.pick(verbs)
-        let adverb = g.pick(adverbs)
-        let p = g.pick(prepositions)
-        out.reserveCapacity(out.count + 96 + 2 * key.utf8.count)
-        for segment in template {
-            switch segment {
-            case .text(let t): ASCII.append(t, to: &out)
-            case .slot(let s):
-                switch s {
-                case .kc: out.append(contentsOf: capitalized(key).utf8)
-                case .k: ASCII.append(key, to: &out)
-                case .n2: ASCII.append(n2, to: &out)
-                case .n: ASCII.append(n1, to: &out)
-                case .a2: ASCII.append(a2, to: &out)
-                case .a: ASCII.append(a1, to: &out)
-                case .v3b: ASCII.append(v3bVerb, to: &out); out.append(UInt8(ascii: "s"))
-                case .v3: ASCII.append(v, to: &out); out.append(UInt8(ascii: "s"))
-                case .v: ASCII.append(v, to: &out)
-                case .d: ASCII.append(adverb, to: &out)
-                case .p: ASCII.append(p, to: &out)
-                case .unknown: break
+        init() {
+            func add(_ s: String) -> Range<Int> { let start = bytes.count; bytes.append(contentsOf: s.utf8); return start..<bytes.count }
+            nouns = TextGenerator.nouns.map(add); adjectives = TextGenerator.adjectives.map(add)
+            verbs = TextGenerator.verbs.map(add); adverbs = TextGenerator.adverbs.map(add)
+            prepositions = TextGenerator.prepositions.map(add)
+            func pieces(_ template: String) -> [Piece] {
+                TextGenerator.compile(template).map { segment in
+                    switch segment {
+                    case .text(let t): return .text(add(t))
+                    case .slot(let s): return .slot(s)
+                    }
+                }
+            }
+            openers = TextGenerator.openers.map(pieces); bodies = TextGenerator.bodies.map(pieces)
+            closers = TextGenerator.closers.map(pieces)
+        }
+
+        static let shared = Vocabulary()
+
+        /// The sentence of `template` appended to `out` as UTF-8.
+        func fill(_ template: [Piece], key: String, _ g: inout SeededGenerator, into out: inout [UInt8]) {
+            // Draw order is part of the output contract: n1, n2, a1, a2, v, v3b, adverb, preposition; a second
+            // noun (adjective) equal to the first is replaced by the next one in the list.
+            let n1 = g.below(nouns.count)
+            var n2 = g.below(nouns.count)
+            if n2 == n1 { n2 = (n1 + 1) % nouns.count }
+            let a1 = g.below(adjectives.count)
+            var a2 = g.below(adjectives.count)
+            if a2 == a1 { a2 = (a1 + 1) % adjectives.count }
+            let v = verbs[g.below(verbs.count)]
+            let v3b = verbs[g.below(verbs.count)]
+            let adverb = adverbs[g.below(adverbs.count)]
+            let p = prepositions[g.below(prepositions.count)]
+            let noun1 = nouns[n1], noun2 = nouns[n2], adjective1 = adjectives[a1], adjective2 = adjectives[a2]
+            out.reserveCapacity(out.count + 96 + 2 * key.utf8.count)
+            bytes.withUnsafeBufferPointer { b in
+                func put(_ r: Range<Int>) { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[r])) }
+                for piece in template {
+                    switch piece {
+                    case .text(let r): put(r)
+                    case .slot(let s):
+                        switch s {
+                        case .kc: out.append(contentsOf: TextGenerator.capitalized(key).utf8)
+                        case .k: ASCII.append(key, to: &out)
+                        case .n2: put(noun2)
+                        case .n: put(noun1)
+                        case .a2: put(adjective2)
+                        case .a: put(adjective1)
+                        case .v3b: put(v3b); out.append(UInt8(ascii: "s"))
+                        case .v3: put(v); out.append(UInt8(ascii: "s"))
+                        case .v: put(v)
+                        case .d: put(adverb)
+                        case .p: put(p)
+                        case .unknown: break
+                        }
+                    }
                 }
             }
         }
