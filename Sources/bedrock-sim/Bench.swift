@@ -13,15 +13,17 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmark the full request path against a raw libzmq baseline of the same shape.")
     @Option(help: "Topology to launch.") var topology = "Topologies/default.yaml"
     @Option(help: "Requests at 1 in flight.") var requestsSerial = 3000
-    @Option(help: "Requests at 64 in flight.") var requestsParallel = 30000
+    @Option(help: "Requests at 64 in flight.") var requestsParallel = 60000
     @Option(help: "Model to invoke.") var model = "amazon.titan-text-express-v1"
     @Option(help: "Client node (default: the first bedrock-client).") var from: String?
     @Option(help: "Run directory for the benchmark's own run (kept afterwards; without it a temporary one is removed).") var runDir: String?
     @Option(help: "Trace level of the benchmark run: full (every hop journaled, the default) or off.") var trace = "full"
     @Option(help: "Path of the C reference bench source to compile and run too (skipped if missing).")
     var reference = "../shared/bench/zmq-chain-bench.c"
+    /// Six rounds of 10,000 at 64 in flight: a single round's ratio moves by ±10 points on the shared 2-core machine, a
+    /// run's by about ±2 over six rounds against ±2.6 over three (ten and twenty-six runs, eighth session).
     @Option(help: "Rounds per phase: the simulator and the baseline take turns, so a machine whose speed drifts (shared, virtualised) slows both alike.")
-    var rounds = 3
+    var rounds = 6
 
     struct Figures { var rps: Double; var p50: Double; var p90: Double; var p99: Double; var errors: Int }
 
