@@ -224,6 +224,9 @@ public enum ModelStandIn {
             var lo = 0, hi = p.count
             if let r = UTF8Text.find("User:", in: input, p, from: lo, to: hi, last: true) { lo = r.upperBound }
             if let r = UTF8Text.find("Bot:", in: input, p, from: lo, to: hi, last: true) { hi = r.lowerBound }
+            // A prompt without the markers and without spaces at either end is its own key: no copy of it.
+            if lo == 0, hi == p.count, hi > 0, p[0] < 0x80, p[hi - 1] < 0x80, !UTF8Text.isASCIISpace(p[0]),
+               !UTF8Text.isASCIISpace(p[hi - 1]) { return input }
             return UTF8Text.trimmedASCII(p, lo..<hi) ?? String(decoding: UnsafeBufferPointer(rebasing: p[lo..<hi]), as: UTF8.self).trimmingSpaces()
         }
         return key ?? ""

@@ -38,6 +38,8 @@ import Testing
         "User: 日本 Bot:\u{200D}", "\u{00A0} plain \u{3000}", "\r\n x \r\n", "User: a\u{0600} Bot:", "a User:User: b Bot:Bot:",
         "<s>[INST] q [/INST]", "[INST]\u{301} q [/INST]", "<s>\u{301}x</s>", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
         "<|start_header_id|>user<|end_header_id|>\u{301} x <|eot_id|>\u{301}", "\u{0600}<s>hello", "", "   ", "x",
+        // No markers: the prompt is its own key when neither end is a space or non-ASCII.
+        "plain words only", "e\u{301} middle x", "x \u{301}", "\u{301}x", "ends with space ", "\tstarts with a tab",
     ]
 
     @Test(arguments: tricky)
