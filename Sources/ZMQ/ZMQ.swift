@@ -263,31 +263,41 @@ public final class Socket {
     /// hands the received message over, as zmq_proxy does); returns how many messages moved. A relay that does
     /// nothing else (the benchmark's baseline).
     public func forwardAll(to destination: Socket) throws -> Int {
-        let msg = receiveBuffer
         var moved = 0
-        while true {
-            var more = true
-            var first = true
-            while more {
-                zmq_msg_init(msg)
-                let rc = zmq_msg_recv(msg, handle, first ? ZMQ_DONTWAIT : 0)
-                if rc < 0 {
-                    let err = ZMQError.last("zmq_msg_recv")
-                    zmq_msg_close(msg)
-                    if err.isWouldBlock && first { return moved }
-                    throw err
-                }
-                more = zmq_msg_more(msg) != 0
-                first = false
-                // On success the message belongs to libzmq (and `msg` is empty again); on failure it is still ours.
-                if zmq_msg_send(msg, destination.handle, more ? ZMQ_SNDMORE : 0) < 0 {
-                    let err = ZMQError.last("zmq_msg_send")
-                    zmq_msg_close(msg)
-                    throw err
-                }
+        while try moveOne(to: destination, firstReceiveFlags: ZMQ_DONTWAIT) { moved += 1 }
+        return moved
+    }
+
+    /// Waits for the next message on this socket (at most ZMQ_RCVTIMEO) and moves it to `destination` frame by frame
+    /// without copying, as the C reference's echo server does with blocking zmq_msg_recv / zmq_msg_send. False when
+    /// the wait timed out.
+    public func forwardNext(to destination: Socket) throws -> Bool {
+        try moveOne(to: destination, firstReceiveFlags: 0)
+    }
+
+    /// Moves one multipart message; false when its first frame's receive would block (or timed out).
+    private func moveOne(to destination: Socket, firstReceiveFlags: Int32) throws -> Bool {
+        let msg = receiveBuffer
+        var more = true
+        var first = true
+        while more {
+            zmq_msg_init(msg)
+            if zmq_msg_recv(msg, handle, first ? firstReceiveFlags : 0) < 0 {
+                let err = ZMQError.last("zmq_msg_recv")
+                zmq_msg_close(msg)
+                if err.isWouldBlock && first { return false }
+                throw err
             }
-            moved += 1
+            more = zmq_msg_more(msg) != 0
+            first = false
+            // On success the message belongs to libzmq (and `msg` is empty again); on failure it is still ours.
+            if zmq_msg_send(msg, destination.handle, more ? ZMQ_SNDMORE : 0) < 0 {
+                let err = ZMQError.last("zmq_msg_send")
+                zmq_msg_close(msg)
+                throw err
+            }
         }
+        return true
     }
 
     /// The socket's ZMQ_FD: readable when the socket's state may have changed (an edge, not a level). After it fires,

@@ -38,12 +38,12 @@ if args.count >= 3, args[1] == "echo" {
     let s = try! Socket(context: context, type: .router)
     try! asServer(s, secret: args.count > 3 ? args[3] : nil)
     do { try s.bind("tcp://127.0.0.1:\(args[2])") } catch { fail("zmq-chain-baseline echo: \(error)") }
+    // Each message straight back (routing id and payload), without copying, by blocking receive and send as the C
+    // reference's echo; a wait that times out (a second idle) is when it checks that its parent still runs.
+    try! s.setOption(27 /* ZMQ_RCVTIMEO */, 1000)
     while true {
-        guard let ready = try? Poller.poll([.socket(s)], timeoutMs: 1000) else { exit(0) }
-        if parentGone() { exit(0) }
-        // Each message straight back (routing id and payload), without copying: as the C reference's echo, which
-        // sends the received zmq_msg_t.
-        if ready[0] { _ = try? s.forwardAll(to: s) }
+        guard let moved = try? s.forwardNext(to: s) else { exit(0) }
+        if !moved && parentGone() { exit(0) }
     }
 }
 if args.count >= 4, args[1] == "relay" {
@@ -56,7 +56,7 @@ if args.count >= 4, args[1] == "relay" {
     try! back.connect("tcp://127.0.0.1:\(args[3])")
     while true {
         guard let ready = try? Poller.poll([.socket(front), .socket(back)], timeoutMs: 1000) else { exit(0) }
-        if parentGone() { exit(0) }
+        if !ready[0] && !ready[1] && parentGone() { exit(0) }
         // Messages move without copying, as zmq_proxy moves them in the C reference.
         if ready[0] { _ = try? front.forwardAll(to: back) }
         if ready[1] { _ = try? back.forwardAll(to: front) }
@@ -91,10 +91,10 @@ func put(_ i: Int32, _ buf: inout [UInt8]) { withUnsafeBytes(of: i) { for k in 0
 /// A reply that does not come within this long means the chain is broken (a child failed to bind, say): report
 /// it and exit instead of waiting forever.
 let replyTimeoutMs = 10_000
+// A blocking receive, as the C reference's zmq_recv, bounded by ZMQ_RCVTIMEO.
+try! c.setOption(27 /* ZMQ_RCVTIMEO */, Int32(replyTimeoutMs))
 @MainActor func receiveOrFail(_ c: Socket, _ what: String) -> Message {
-    // A reply already queued is taken at once (the C reference's zmq_recv does no poll first).
-    if let m = try? c.receive(dontWait: true) { return m }
-    if let ready = try? Poller.poll([.socket(c)], timeoutMs: replyTimeoutMs), ready[0], let m = try? c.receive(dontWait: true) { return m }
+    if let m = try? c.receive(dontWait: false) { return m }
     for p in children { p.terminate() }
     fail("zmq-chain-baseline: no reply within \(replyTimeoutMs) ms (\(what)); the chain is broken")
 }
