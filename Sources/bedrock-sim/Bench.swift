@@ -154,6 +154,24 @@ struct Bench: ParsableCommand {
             let rounds = max(1, self.rounds)
             // Each phase in rounds, the simulator's and the baseline's taking turns. The simulator's nodes stay up
             // (idle, they wake once a second) while the baseline runs.
+            // The C reference, when it compiles, runs in every round right after the baseline (not once at the end,
+            // where the machine's drift would make its one figure incomparable).
+            var referenceExe: String?
+            let referencePath = NSTemporaryDirectory() + "zmq-chain-bench-\(getpid())"
+            if FileManager.default.fileExists(atPath: self.reference) {
+                let cc = Bench.runProcess("/bin/sh", ["-c", "cc -O2 -o \(referencePath) \(self.reference) $(pkg-config --cflags --libs libzmq) && echo ok"])
+                if cc.hasSuffix("ok") { referenceExe = referencePath }
+            }
+            defer { try? FileManager.default.removeItem(atPath: referencePath) }
+            var refSerialRuns: [(count: Int, figures: Figures)] = [], refParallelRuns: [(count: Int, figures: Figures)] = []
+            func reference(window: Int, count: Int, port: Int, into runs: inout [(count: Int, figures: Figures)]) {
+                guard let exe = referenceExe else { return }
+                if let f = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", String(window), String(count), "tcp", String(port)])) {
+                    runs.append((count, f))
+                } else {
+                    referenceExe = nil   // it did not run: leave it out rather than show a partial figure
+                }
+            }
             var simSerial = SimSamples()
             var baseSerialRuns: [(count: Int, figures: Figures)] = []
             for r in 0..<rounds {
@@ -161,6 +179,7 @@ struct Bench: ParsableCommand {
                 simSerial.add(try runSim(client, node: node, count: n, window: 1))
                 guard let b = baseline(window: 1, count: n, port: port + 10 * r) else { throw CLIError("the baseline (zmq-chain-baseline) did not run") }
                 baseSerialRuns.append((n, b))
+                reference(window: 1, count: n, port: port + 10 * (2 * rounds + r), into: &refSerialRuns)
             }
             // Warm-up at the measured window, right before it is measured: without it the first round ran a few
             // points below the next ones (four runs in six), as the nodes' buffers, caches and socket buffers grew
@@ -192,21 +211,15 @@ struct Bench: ParsableCommand {
                 baselineCPU += (Bench.childrenCPUMicros() - cpuBefore) / Double(max(1, requestsParallel))
                 baseParallelRuns.append((n, b))
                 roundRatios.append(round.figures.rps / b.rps)
+                reference(window: 64, count: n, port: port + 10 * (3 * rounds + r), into: &refParallelRuns)
             }
             _ = try? Launcher.down(run)
             let serial = simSerial.figures, parallel = simParallel.figures
             let b1 = Bench.combine(baseSerialRuns), b64 = Bench.combine(baseParallelRuns)
 
             var reference: (Figures, Figures)?
-            if FileManager.default.fileExists(atPath: self.reference) {
-                let exe = NSTemporaryDirectory() + "zmq-chain-bench-\(getpid())"
-                let cc = Bench.runProcess("/bin/sh", ["-c", "cc -O2 -o \(exe) \(self.reference) $(pkg-config --cflags --libs libzmq) && echo ok"])
-                if cc.hasSuffix("ok"),
-                   let r1 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "1", String(requestsSerial), "tcp", String(port + 20 * rounds)])),
-                   let r64 = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", "64", String(requestsParallel), "tcp", String(port + 20 * rounds + 10)])) {
-                    reference = (r1, r64)
-                }
-                try? FileManager.default.removeItem(atPath: exe)
+            if referenceExe != nil, refSerialRuns.count == rounds, refParallelRuns.count == rounds {
+                reference = (Bench.combine(refSerialRuns), Bench.combine(refParallelRuns))
             }
             func row(_ name: String, _ f: Figures) -> String {
                 String(format: "%-44@ %10.0f %10.1f %10@ %10.1f %7d", name as NSString, f.rps, f.p50,
@@ -234,6 +247,10 @@ struct Bench: ParsableCommand {
                          simCPU, baselineCPU, baselineCPU > 0 ? simCPU / baselineCPU : .nan))
             print("rounds: \(rounds) per phase, simulator and baseline taking turns; throughput ratio by round at 64 in flight: "
                   + roundRatios.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            if let r = reference {
+                print(String(format: "against the C reference (run in the same rounds): baseline %.0f%% of its throughput and %.2fx its p50; simulator %.0f%% and %.2fx",
+                             100 * b64.rps / r.1.rps, b1.p50 / r.0.p50, 100 * parallel.rps / r.1.rps, serial.p50 / r.0.p50))
+            }
             print(String(format: "throughput at 64 in flight: %.0f%% of baseline (target >= 40%%); p50 at 1 in flight: %.2fx baseline (target <= 2x)",
                          100 * parallel.rps / b64.rps, serial.p50 / b1.p50))
             print(String(format: "throughput_ratio=%.3f latency_p50_ratio=%.3f", parallel.rps / b64.rps, serial.p50 / b1.p50))
