@@ -224,10 +224,7 @@ public enum ModelStandIn {
             var lo = 0, hi = p.count
             if let r = UTF8Text.find("User:", in: input, p, from: lo, to: hi, last: true) { lo = r.upperBound }
             if let r = UTF8Text.find("Bot:", in: input, p, from: lo, to: hi, last: true) { hi = r.lowerBound }
-            // A prompt without the markers and without spaces at either end is its own key: no copy of it.
-            if lo == 0, hi == p.count, hi > 0, p[0] < 0x80, p[hi - 1] < 0x80, !UTF8Text.isASCIISpace(p[0]),
-               !UTF8Text.isASCIISpace(p[hi - 1]) { return input }
-            return UTF8Text.trimmedASCII(p, lo..<hi) ?? String(decoding: UnsafeBufferPointer(rebasing: p[lo..<hi]), as: UTF8.self).trimmingSpaces()
+            return UTF8Text.trimmedASCII(p, lo..<hi, of: input) ?? String(decoding: UnsafeBufferPointer(rebasing: p[lo..<hi]), as: UTF8.self).trimmingSpaces()
         }
         return key ?? ""
     }
@@ -281,7 +278,7 @@ public enum ModelStandIn {
         let key = UTF8Text.withBytes(prompt) { p -> String? in
             let n = p.count
             func trimmed(_ r: Range<Int>) -> String {
-                UTF8Text.trimmedASCII(p, r) ?? String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self).trimmingSpaces()
+                UTF8Text.trimmedASCII(p, r, of: prompt) ?? String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self).trimmingSpaces()
             }
             if let r = UTF8Text.find("<|start_header_id|>user<|end_header_id|>", in: prompt, p, from: 0, to: n, last: true) {
                 let end = UTF8Text.find("<|eot_id|>", in: prompt, p, from: r.upperBound, to: n, last: false)?.lowerBound ?? n

@@ -329,29 +329,8 @@ enum TextGenerator {
         return .some(nil)
     }
 
-    /// A template split once into literal text and `{NAME}` slots.
-    enum Segment { case text(String), slot(Slot) }
+    /// The slots of a template (`{NAME}`).
     enum Slot { case kc, k, n2, n, a2, a, v3b, v3, v, d, p, unknown }
-
-    static func compile(_ template: String) -> [Segment] {
-        var out: [Segment] = []
-        var literal = ""
-        var name: String?
-        // The same one-pass reading as before: "{" opens a name, "}" closes an open one.
-        for ch in template {
-            if ch == "{" { name = ""; continue }
-            if ch == "}", let n = name {
-                if !literal.isEmpty { out.append(.text(literal)); literal = "" }
-                let slots: [String: Slot] = ["KC": .kc, "K": .k, "N2": .n2, "N": .n, "A2": .a2, "A": .a, "V3b": .v3b, "V3": .v3, "V": .v, "D": .d, "P": .p]
-                out.append(.slot(slots[n] ?? .unknown))
-                name = nil
-                continue
-            }
-            if name != nil { name?.append(ch) } else { literal.append(ch) }
-        }
-        if !literal.isEmpty { out.append(.text(literal)) }
-        return out
-    }
 
     /// The vocabulary and the compiled templates as byte ranges of one buffer, fetched once per generation: a
     /// sentence is then appended range by range, with no String, no reference count and no lazy-global check per
@@ -368,13 +347,24 @@ enum TextGenerator {
             nouns = TextGenerator.nouns.map(add); adjectives = TextGenerator.adjectives.map(add)
             verbs = TextGenerator.verbs.map(add); adverbs = TextGenerator.adverbs.map(add)
             prepositions = TextGenerator.prepositions.map(add)
+            /// A template split once into literal text and `{NAME}` slots: "{" opens a name, "}" closes an open one.
             func pieces(_ template: String) -> [Piece] {
-                TextGenerator.compile(template).map { segment in
-                    switch segment {
-                    case .text(let t): return .text(add(t))
-                    case .slot(let s): return .slot(s)
+                var out: [Piece] = []
+                var literal = ""
+                var name: String?
+                for ch in template {
+                    if ch == "{" { name = ""; continue }
+                    if ch == "}", let n = name {
+                        if !literal.isEmpty { out.append(.text(add(literal))); literal = "" }
+                        let slots: [String: Slot] = ["KC": .kc, "K": .k, "N2": .n2, "N": .n, "A2": .a2, "A": .a, "V3b": .v3b, "V3": .v3, "V": .v, "D": .d, "P": .p]
+                        out.append(.slot(slots[n] ?? .unknown))
+                        name = nil
+                        continue
                     }
+                    if name != nil { name?.append(ch) } else { literal.append(ch) }
                 }
+                if !literal.isEmpty { out.append(.text(add(literal))) }
+                return out
             }
             openers = TextGenerator.openers.map(pieces); bodies = TextGenerator.bodies.map(pieces)
             closers = TextGenerator.closers.map(pieces)

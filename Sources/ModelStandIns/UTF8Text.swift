@@ -72,15 +72,17 @@ enum UTF8Text {
         return nil
     }
 
-    /// `String(text[byte range]).trimmingSpaces()` computed on bytes. Returns nil when the
+    /// `String(text[byte range]).trimmingSpaces()` computed on `text`'s bytes `p`. Returns nil when the
     /// text left after trimming ASCII whitespace starts or ends with a non-ASCII byte: that
-    /// Character may itself be whitespace (U+00A0) or absorb the whitespace next to it.
-    static func trimmedASCII(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+    /// Character may itself be whitespace (U+00A0) or absorb the whitespace next to it. When
+    /// nothing is cut from `text` it is returned itself (a prompt is often its own key: no copy).
+    static func trimmedASCII(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of text: String) -> String? {
         var lo = range.lowerBound, hi = range.upperBound
         while lo < hi, isASCIISpace(p[lo]) { lo += 1 }
         if lo < hi, p[lo] >= 0x80 { return nil }
         while hi > lo, isASCIISpace(p[hi - 1]) { hi -= 1 }
         if hi > lo, p[hi - 1] >= 0x80 { return nil }
+        if lo == 0 && hi == p.count { return text }
         // A range cut out of a String on Character boundaries is valid UTF-8.
         return String(decoding: UnsafeBufferPointer(rebasing: p[lo..<hi]), as: UTF8.self)
     }

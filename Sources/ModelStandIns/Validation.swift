@@ -226,7 +226,7 @@ func checkMediaTypes(contentType: String?, accept: String?) throws(ModelInvocati
 
 extension String {
     func trimmingSpaces() -> String {
-        if let fast = UTF8Text.withBytes(self, { UTF8Text.trimmedASCII($0, 0..<$0.count) }) { return fast }
+        if let fast = UTF8Text.withBytes(self, { UTF8Text.trimmedASCII($0, 0..<$0.count, of: self) }) { return fast }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

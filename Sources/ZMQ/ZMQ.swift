@@ -161,6 +161,9 @@ public final class Socket {
         try setOption(ZMQ_RCVHWM, receive)
     }
 
+    /// How long a blocking receive waits before it gives up (ZMQ_RCVTIMEO; -1, the default, waits for ever).
+    public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
+
     /// Largest inbound message libzmq will accept; larger ones drop the connection before allocation.
     public func setMaxMessageSize(_ bytes: Int64) throws {
         var v = bytes

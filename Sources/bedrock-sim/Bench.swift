@@ -164,7 +164,7 @@ struct Bench: ParsableCommand {
             }
             defer { try? FileManager.default.removeItem(atPath: referencePath) }
             var refSerialRuns: [(count: Int, figures: Figures)] = [], refParallelRuns: [(count: Int, figures: Figures)] = []
-            func reference(window: Int, count: Int, port: Int, into runs: inout [(count: Int, figures: Figures)]) {
+            func runReference(window: Int, count: Int, port: Int, into runs: inout [(count: Int, figures: Figures)]) {
                 guard let exe = referenceExe else { return }
                 if let f = Bench.parseBaseline(Bench.runProcess(exe, ["2", "1", "1024", String(window), String(count), "tcp", String(port)])) {
                     runs.append((count, f))
@@ -179,7 +179,7 @@ struct Bench: ParsableCommand {
                 simSerial.add(try runSim(client, node: node, count: n, window: 1))
                 guard let b = baseline(window: 1, count: n, port: port + 10 * r) else { throw CLIError("the baseline (zmq-chain-baseline) did not run") }
                 baseSerialRuns.append((n, b))
-                reference(window: 1, count: n, port: port + 10 * (2 * rounds + r), into: &refSerialRuns)
+                runReference(window: 1, count: n, port: port + 10 * (2 * rounds + r), into: &refSerialRuns)
             }
             // Warm-up at the measured window, right before it is measured: without it the first round ran a few
             // points below the next ones (four runs in six), as the nodes' buffers, caches and socket buffers grew
@@ -211,14 +211,14 @@ struct Bench: ParsableCommand {
                 baselineCPU += (Bench.childrenCPUMicros() - cpuBefore) / Double(max(1, requestsParallel))
                 baseParallelRuns.append((n, b))
                 roundRatios.append(round.figures.rps / b.rps)
-                reference(window: 64, count: n, port: port + 10 * (3 * rounds + r), into: &refParallelRuns)
+                runReference(window: 64, count: n, port: port + 10 * (3 * rounds + r), into: &refParallelRuns)
             }
             _ = try? Launcher.down(run)
             let serial = simSerial.figures, parallel = simParallel.figures
             let b1 = Bench.combine(baseSerialRuns), b64 = Bench.combine(baseParallelRuns)
 
             var reference: (Figures, Figures)?
-            if referenceExe != nil, refSerialRuns.count == rounds, refParallelRuns.count == rounds {
+            if refSerialRuns.count == rounds, refParallelRuns.count == rounds {
                 reference = (Bench.combine(refSerialRuns), Bench.combine(refParallelRuns))
             }
             func row(_ name: String, _ f: Figures) -> String {

@@ -40,7 +40,7 @@ if args.count >= 3, args[1] == "echo" {
     do { try s.bind("tcp://127.0.0.1:\(args[2])") } catch { fail("zmq-chain-baseline echo: \(error)") }
     // Each message straight back (routing id and payload), without copying, by blocking receive and send as the C
     // reference's echo; a wait that times out (a second idle) is when it checks that its parent still runs.
-    try! s.setOption(27 /* ZMQ_RCVTIMEO */, 1000)
+    try! s.setReceiveTimeout(milliseconds: 1000)
     while true {
         guard let moved = try? s.forwardNext(to: s) else { exit(0) }
         if !moved && parentGone() { exit(0) }
@@ -92,7 +92,7 @@ func put(_ i: Int32, _ buf: inout [UInt8]) { withUnsafeBytes(of: i) { for k in 0
 /// it and exit instead of waiting forever.
 let replyTimeoutMs = 10_000
 // A blocking receive, as the C reference's zmq_recv, bounded by ZMQ_RCVTIMEO.
-try! c.setOption(27 /* ZMQ_RCVTIMEO */, Int32(replyTimeoutMs))
+try! c.setReceiveTimeout(milliseconds: Int32(replyTimeoutMs))
 @MainActor func receiveOrFail(_ c: Socket, _ what: String) -> Message {
     if let m = try? c.receive(dontWait: false) { return m }
     for p in children { p.terminate() }

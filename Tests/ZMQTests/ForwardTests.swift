@@ -10,12 +10,12 @@ struct ForwardTests {
         defer { context.terminate() }
         let echo = try Socket(context: context, type: .router)
         defer { echo.close() }
-        try echo.setOption(27 /* ZMQ_RCVTIMEO */, 50)
+        try echo.setReceiveTimeout(milliseconds: 50)
         let endpoint = "inproc://forward-\(UInt32.random(in: 0...UInt32.max))"
         try echo.bind(endpoint)
         let client = try Socket(context: context, type: .dealer)
         defer { client.close() }
-        try client.setOption(27 /* ZMQ_RCVTIMEO */, 2000)   // a failure ends the test, it does not hang it
+        try client.setReceiveTimeout(milliseconds: 2000)   // a failure ends the test, it does not hang it
         try client.connect(endpoint)
         #expect(try echo.forwardNext(to: echo) == false, "nothing queued: the wait times out")
         try client.send([Array("one".utf8)], dontWait: false)
