@@ -158,6 +158,12 @@ public enum ModelCatalog {
     /// foundation-model ARN in `region` (`arn:aws:bedrock:us-east-1::foundation-model/...`).
     /// An ARN for another region, with an account, or of another resource type gives nil.
     public static func lookup(_ modelIdOrArn: String, region: String) -> FoundationModel? {
+        position(of: modelIdOrArn, region: region).map { all[$0] }
+    }
+
+    /// Where `lookup` finds the model in `all`: a caller that reads one or two fields (the front end, several
+    /// times per call) reads them there instead of copying the whole model out (a dozen reference-counted fields).
+    public static func position(of modelIdOrArn: String, region: String) -> Int? {
         if modelIdOrArn.hasPrefix("arn:") {
             // arn:PARTITION:bedrock:REGION::foundation-model/ID (the ID itself may contain ':')
             let parts = modelIdOrArn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
@@ -166,9 +172,9 @@ public enum ModelCatalog {
             let resource = parts[5]
             guard resource.hasPrefix("foundation-model/") else { return nil }
             let id = String(resource.dropFirst("foundation-model/".count))
-            return positionById[id].map { all[$0] }
+            return positionById[id]
         }
-        return positionById[modelIdOrArn].map { all[$0] }
+        return positionById[modelIdOrArn]
     }
 
     /// Each model's position in `all`, by id: the front end looks a model up several times per call, and a scan

@@ -236,6 +236,7 @@ enum TextGenerator {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         var sentences: [Range<Int>] = []   // where each sentence is in `out`
+        sentences.reserveCapacity(8)       // opener, 2-5 bodies, closer: one allocation, not four as it grows
         let vocabulary = Vocabulary.shared
         func write(_ template: [Vocabulary.Piece], key: String) {
             if !sentences.isEmpty { out.append(0x20) }   // joined by single spaces

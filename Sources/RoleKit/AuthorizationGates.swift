@@ -82,6 +82,13 @@ public final class FrontendAuthorization {
     /// `bedrock:GuardrailIdentifier` (`arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID:VERSION`) and the guardrail ARN, when
     /// the request names a guardrail (headers on InvokeModel*, guardrailConfig in a Converse body).
     func guardrail(of call: FrontendCall, account: String) -> (conditionValue: String, arn: String)? {
+        if let m = call.guardrailMemo, m.account == account { return m.value }
+        let value = guardrailUncached(of: call, account: account)
+        call.guardrailMemo = (account, value)
+        return value
+    }
+
+    private func guardrailUncached(of call: FrontendCall, account: String) -> (conditionValue: String, arn: String)? {
         var identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier")
         var version = call.request.header("X-Amzn-Bedrock-GuardrailVersion")
         if identifier == nil, call.runtimeOperation == .converse || call.runtimeOperation == .converseStream,

@@ -18,7 +18,7 @@ import NodeRuntime
 /// and array it holds retained, each time a pending call handed it on: five copies per call).
 public final class FrontendCall {
     public let requestId: String
-    public var request: HTTPRequest
+    public var request: HTTPRequest { didSet { guardrailMemo = nil } }   // (the guardrail is read from it)
     /// The API operation name as CloudTrail records it (InvokeModel, Converse, ListFoundationModels ...).
     public var operationName: String
     /// Set for runtime operations routed to a model host.
@@ -56,7 +56,14 @@ public final class FrontendCall {
         self.modelId = modelId; self.sourceVpce = sourceVpce; self.sourceVpc = sourceVpc
         self.sourceEndpointNode = sourceEndpointNode; self.clientNode = clientNode; self.clientAccount = clientAccount
         self.claims = claims
+        // The gates set three to five attributes on every call: one allocation instead of a grow per power of two.
+        attributes.reserveCapacity(8)
     }
+
+    /// `FrontendAuthorization.guardrail(of:account:)` for this call, kept once worked out: the IAM gate asks for
+    /// it twice per call (the decision key and the ApplyGuardrail check), and each answer reads the request's
+    /// headers (and a Converse body) again. Keyed by account, the only other input.
+    var guardrailMemo: (account: String, value: (conditionValue: String, arn: String)?)?
 
     /// The caller's account: the authenticated principal's once a gate has set it, else the endpoint owner's.
     public var callerAccount: String { attributes["callerAccount"] ?? clientAccount }

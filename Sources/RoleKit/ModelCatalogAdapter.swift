@@ -8,8 +8,8 @@ public struct CatalogEntry: Sendable {
 
 public enum Catalog {
     public static func lookup(_ idOrArn: String, region: String) -> CatalogEntry? {
-        guard let m = ModelCatalog.lookup(idOrArn, region: region) else { return nil }
-        return CatalogEntry(modelId: m.modelId, provider: m.provider.rawValue)
+        guard let i = ModelCatalog.position(of: idOrArn, region: region) else { return nil }
+        return CatalogEntry(modelId: ModelCatalog.all[i].modelId, provider: ModelCatalog.all[i].provider.rawValue)
     }
 }
 

@@ -254,12 +254,24 @@ public final class Socket {
             }
             // A ROUTER builds the routing-id frame itself, without metadata: read it from the payload frames.
             if wantMetadata && userId == nil {
-                if let p = zmq_msg_gets(msg, "User-Id") { userId = String(cString: p) }
+                if let p = zmq_msg_gets(msg, "User-Id") { userId = recentUserId(p) }
                 if wantPeerAddress, let p = zmq_msg_gets(msg, "Peer-Address") { peer = String(cString: p) }
             }
             if zmq_msg_more(msg) == 0 { break }
         }
         return Message(frames: frames, userId: userId, peerAddress: peer)
+    }
+
+    /// The last User-Id this socket reported: peers repeat from message to message, and a name of more than
+    /// 15 bytes ("runtime-frontend") would otherwise be a new String (an allocation) per message.
+    private var lastUserId = ""
+    private func recentUserId(_ p: UnsafePointer<CChar>) -> String {
+        let same = lastUserId.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            let n = strlen(p)
+            return n == b.count && (n == 0 || memcmp(p, b.baseAddress!, n) == 0)
+        } ?? false
+        if !same { lastUserId = String(cString: p) }
+        return lastUserId
     }
 
     /// Moves every message waiting on this socket to `destination`, frame by frame without copying (zmq_msg_send
