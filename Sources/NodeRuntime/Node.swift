@@ -324,7 +324,7 @@ public final class Node {
         let bytes = e.encode(routingHeader: routingHeader, lamport: lamport)
         tap("send", peer, bytes)
         let sentNs = SimClock.monotonicNanoseconds()
-        outbox.append(Outgoing(socket: socket, routingId: link == .service ? Array(peer.utf8) : nil, frame: bytes,
+        outbox.append(Outgoing(socket: socket, routed: link == .service, frame: bytes,
                                peer: peer, type: e.type, messageId: e.messageId, requestId: e.requestId))
         traceTransit(.send, e, bytes: bytes.count, peer: peer, monoNs: sentNs, wallMs: SimClock.unixMilliseconds(),
                      decision: decision, reason: reason, details: details)
@@ -335,7 +335,9 @@ public final class Node {
     /// A frame waiting for the end of the iteration.
     private struct Outgoing {
         let socket: Socket
-        let routingId: [UInt8]?
+        /// Sent on the ROUTER: the peer's name is the routing-id frame (written from the String's bytes at flush,
+        /// not copied into an array per message).
+        let routed: Bool
         let frame: [UInt8]
         let peer: String
         let type: MessageType
@@ -390,7 +392,12 @@ public final class Node {
         for o in outbox {
             touched(o.socket)
             do {
-                if let id = o.routingId { try o.socket.send(id, o.frame) } else { try o.socket.send([o.frame]) }
+                if o.routed {
+                    var peer = o.peer
+                    try peer.withUTF8 { id in try o.frame.withUnsafeBufferPointer { try o.socket.send(id, $0) } }
+                } else {
+                    try o.frame.withUnsafeBufferPointer { try o.socket.send(bytes: $0) }
+                }
             } catch {
                 traceSendFailure(type: o.type, peer: o.peer, messageId: o.messageId, requestId: o.requestId, why: "\(error)")
             }

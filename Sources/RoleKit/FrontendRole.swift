@@ -411,8 +411,7 @@ public final class FrontendRole: NodeRole {
         p.attempts += 1
         p.host = host
         if !p.modelMessageId.isEmpty { byModelMessage[p.modelMessageId] = nil }
-        p.modelMessageId = messageId
-        pending[requestId] = p
+        p.modelMessageId = messageId   // (p is the pending call itself, a reference: nothing to store back)
         byModelMessage[messageId] = requestId
         let route = RouteNote(modelId: modelId, host: host, attempt: p.attempts, live: live.count)
         let (reason, details) = routeNotes.value(for: route) {
@@ -445,6 +444,7 @@ public final class FrontendRole: NodeRole {
             return
         }
         var out = HTTPResponse(status: 200, headers: [], body: response.body)
+        out.headers.reserveCapacity(6)   // the five below (and a filter's): one allocation, not one per power of two
         out.headers.append(HTTPHeader("Content-Type", response.header("Content-Type") ?? "application/json"))
         out.headers.append(HTTPHeader("x-amzn-RequestId", requestId))
         for h in ["X-Amzn-Bedrock-Input-Token-Count", "X-Amzn-Bedrock-Output-Token-Count"] {

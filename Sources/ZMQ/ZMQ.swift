@@ -219,6 +219,13 @@ public final class Socket {
         if rc < 0 { throw ZMQError.last("zmq_send") }
     }
 
+    /// The same from bytes the caller owns (a routing id straight from a String's storage).
+    public func send(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>, dontWait: Bool = true) throws {
+        let flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+        if zmq_send(handle, first.baseAddress, first.count, flags | ZMQ_SNDMORE) < 0 { throw ZMQError.last("zmq_send") }
+        if zmq_send(handle, second.baseAddress, second.count, flags) < 0 { throw ZMQError.last("zmq_send") }
+    }
+
     /// The zmq_msg_t receives use, allocated once per socket (a socket is used from one thread only).
     private var receiveStorage: UnsafeMutablePointer<zmq_msg_t>?
     private var receiveBuffer: UnsafeMutablePointer<zmq_msg_t> {
