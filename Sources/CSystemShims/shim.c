@@ -1,4 +1,8 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "CSystemShims.h"
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/eventfd.h>
@@ -52,3 +56,7 @@ int sim_use_batch_scheduling(void) {
 }
 
 int sim_scheduling_policy(int tid) { return sched_getscheduler(tid); }
+
+int sim_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : errno;
+}

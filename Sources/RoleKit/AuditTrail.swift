@@ -8,7 +8,7 @@ import NodeRuntime
 
 public final class AuditTrail {
     private let directory: String
-    private var handles: [String: Int32] = [:]
+    private var handles: [String: StreamingLog] = [:]
     private let region: String
     /// Records are buffered per account and written together (`flush()`: the front end calls it a few
     /// milliseconds after a record is buffered), so a busy front end pays one write per batch rather than one per call.
@@ -98,16 +98,18 @@ public final class AuditTrail {
     }
 
     public func flush() {
-        for (account, bytes) in pending { if let fd = handle(for: account) { POSIX.writeAll(fd, bytes) } }
+        for (account, bytes) in pending { handle(for: account)?.append(bytes) }
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
     }
 
-    private func handle(for account: String) -> Int32? {
+    /// The account's trail (a StreamingLog: thousands of records a second must not fill the page cache).
+    private func handle(for account: String) -> StreamingLog? {
         if let h = handles[account] { return h }
         // O_APPEND: the kms and s3 stand-ins append to the same account trail from their own processes.
         guard let fd = POSIX.openAppend("\(directory)/\(account).jsonl") else { return nil }
-        handles[account] = fd
-        return fd
+        let log = StreamingLog(fd: fd)
+        handles[account] = log
+        return log
     }
 }

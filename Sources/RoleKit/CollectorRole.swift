@@ -8,6 +8,7 @@ import NodeRuntime
 
 public final class CollectorRole: NodeRole {
     private let fd: Int32
+    private let log: StreamingLog
     private var lines = 0
     private var rejectedBatches = 0
     private var identities: [String: TraceIdentity] = [:]
@@ -18,11 +19,13 @@ public final class CollectorRole: NodeRole {
         let path = node.manifest.runDirectory + "/trace.jsonl"
         guard let fd = POSIX.openAppend(path) else { throw NodeStartupError("cannot open \(path)") }
         self.fd = fd
+        log = StreamingLog(fd: fd)
         for n in node.manifest.nodes {
             identities[n.name] = TraceIdentity(node: n.name, role: n.role, account: n.accountId,
                                                accountKind: node.manifest.account(id: n.accountId)?.kind ?? "")
         }
-        node.localTraceSink = { line in POSIX.writeAll(fd, line + [10]) }
+        let log = self.log
+        node.localTraceSink = { line in log.append(line + [10]) }
         // The observer must not perturb what it observes: the collector yields the CPU to the request path (its
         // input is batched and queued, so it catches up when the nodes are idle; nothing is dropped below the
         // queues' high-water marks).
@@ -50,7 +53,7 @@ public final class CollectorRole: NodeRole {
         } catch {
             reject(peer, error.description, node: node)
         }
-        if out.count > 0 { POSIX.writeAll(fd, out.bytes) }
+        if out.count > 0 { log.append(out.bytes) }
     }
 
     private func reject(_ peer: String, _ reason: String, node: Node) {

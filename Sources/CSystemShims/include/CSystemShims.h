@@ -21,4 +21,7 @@ int sim_setsid(void);
 int sim_use_batch_scheduling(void);
 /// The scheduling policy of thread or process `tid` (SCHED_OTHER 0, SCHED_BATCH 3 ...), -1 if unknown.
 int sim_scheduling_policy(int tid);
+/// Starts writeback of a file range without waiting for it (sync_file_range with SYNC_FILE_RANGE_WRITE, which needs
+/// _GNU_SOURCE); 0 on success, else errno.
+int sim_start_writeback(int fd, int64_t offset, int64_t length);
 #endif
