@@ -848,7 +848,9 @@ struct TimerHeap {
 
 /// Shared entry point of every role executable: `ROLE --manifest PATH --node NAME`.
 public enum NodeMain {
-    public static func run(roleName: String, makeRole: (Node) throws -> NodeRole) -> Never {
+    /// `niceness`: the process's nice value, set with SCHED_BATCH before any other thread exists, so libzmq's I/O
+    /// thread has it too (Linux keeps nice per thread; a thread inherits its creator's).
+    public static func run(roleName: String, niceness: Int32 = 0, makeRole: (Node) throws -> NodeRole) -> Never {
         let args = CommandLine.arguments
         func value(_ flag: String) -> String? {
             guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
@@ -869,6 +871,7 @@ public enum NodeMain {
         if failure != 0 {
             POSIX.writeStderr("\(roleName): SCHED_BATCH refused (errno \(failure)); running under the default policy\n")
         }
+        if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
         // Die with the supervisor, even if it is killed with SIGKILL: no orphan nodes.
         _ = sim_set_parent_death_signal(SIGTERM)
         if let expected = POSIX.environment("BEDROCK_SIM_SUPERVISOR_PID"), let pid = Int32(expected), getppid() != pid {

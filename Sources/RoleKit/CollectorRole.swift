@@ -7,6 +7,11 @@ import Glibc
 import NodeRuntime
 
 public final class CollectorRole: NodeRole {
+    /// The observer must not perturb what it observes: the collector process (its libzmq I/O thread too) yields the
+    /// CPU to the request path. Its input is batched and queued, so it catches up when the nodes are idle; nothing
+    /// is dropped below the queues' high-water marks.
+    public static let niceness: Int32 = 5
+
     private let fd: Int32
     private let log: StreamingLog
     private var lines = 0
@@ -26,10 +31,6 @@ public final class CollectorRole: NodeRole {
         }
         let log = self.log
         node.localTraceSink = { line in log.append(line + [10]) }
-        // The observer must not perturb what it observes: the collector yields the CPU to the request path (its
-        // input is batched and queued, so it catches up when the nodes are idle; nothing is dropped below the
-        // queues' high-water marks).
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
         node.admitAllNodes(domain: "trace")
         guard let endpoint = node.me.serviceEndpoint else { throw NodeStartupError("trace-collector needs a service port") }
         // The node's service socket is not used; the collector binds a PULL socket on the service port instead.

@@ -2,4 +2,4 @@
 import NodeRuntime
 import RoleKit
 
-NodeMain.run(roleName: "trace-collector") { node in try CollectorRole(node: node) }
+NodeMain.run(roleName: "trace-collector", niceness: CollectorRole.niceness) { node in try CollectorRole(node: node) }
