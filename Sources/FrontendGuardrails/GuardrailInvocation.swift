@@ -156,7 +156,31 @@ public struct GuardrailInputGate: FrontendGate {
     let store: GuardrailStore
     public init(store: GuardrailStore) { self.store = store }
 
+    /// What a Converse call naming a guardrail in its body gets: not simulated yet, and a security simulator must
+    /// not answer unfiltered a call that asked for a guardrail (the IAM gate has authorized ApplyGuardrail on it).
+    static let converseGuardrailRefusal = BedrockError.validation(
+        "Guardrails named in a Converse guardrailConfig are not simulated yet: name the guardrail with InvokeModel's "
+            + "X-Amzn-Bedrock-GuardrailIdentifier and X-Amzn-Bedrock-GuardrailVersion headers.")
+
+    static let guardrailConfigKey = Array("\"guardrailConfig\"".utf8)
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == first {
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+
     public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
+        if call.runtimeOperation == .converse || call.runtimeOperation == .converseStream {
+            // A byte search first: Converse calls without the member are not parsed here.
+            guard GuardrailInputGate.contains(call.request.body, GuardrailInputGate.guardrailConfigKey),
+                  case .object(let o)? = try? NativeJSON.parse(call.request.body), o["guardrailConfig"] != nil else {
+                return .pass(reason: "no guardrail on this call")
+            }
+            return .deny(GuardrailInputGate.converseGuardrailRefusal,
+                         reason: "guardrailConfig on Converse is not simulated: refused rather than answered unfiltered")
+        }
         guard call.runtimeOperation == .invokeModel || call.runtimeOperation == .invokeModelWithResponseStream,
               let identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier") else {
             return .pass(reason: "no guardrail on this call")

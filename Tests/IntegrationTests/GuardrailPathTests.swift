@@ -81,6 +81,15 @@ struct GuardrailPathTests {
         run.check(noSuchVersion["status"] as? String == "ResourceNotFoundException", "missing version 9: \(noSuchVersion)")
         let otherAccount = run.invoke(model: claude, body: claudeBody, from: "client-b", extra: guardHeaders)
         run.check(otherAccount["status"] as? String == "ResourceNotFoundException", "customer B used customer A's guardrail: \(otherAccount)")
+        // Converse naming a guardrail in its body is refused (not simulated yet) rather than answered unfiltered;
+        // Converse without one is served.
+        let converse = #"{"messages":[{"role":"user","content":[{"text":"Tell me about project phoenix"}]}]"#
+        let guarded = run.sim(["invoke", "--json", "--path", "/model/\(claude)/converse", "--body",
+                               converse + #","guardrailConfig":{"guardrailIdentifier":"demoguard1","guardrailVersion":"1"}}"#]).json ?? [:]
+        run.check(guarded["status"] as? String == "ValidationException" && !reachedModelHost(guarded)
+                  && String(describing: guarded["body"] ?? "").contains("not simulated yet"), "Converse with guardrailConfig: \(guarded)")
+        let plain = run.sim(["invoke", "--json", "--path", "/model/\(claude)/converse", "--body", converse + "}"]).json ?? [:]
+        run.check(plain["status"] as? String == "ok" && reachedModelHost(plain), "Converse without a guardrail: \(plain)")
     }
 
     @Test(.timeLimit(.minutes(3)))
