@@ -183,10 +183,11 @@ public final class FrontendRole: NodeRole {
             sourceEndpointNode: peer, clientNode: envelope.source.node, clientAccount: envelope.source.account, claims: envelope.claims)
         // Route: a local operation (control plane, ApplyGuardrail ...) or a runtime operation on a model.
         var local: LocalOperation?
-        // Runtime model paths never match a local operation: skip the path matching on the hot path.
-        let isModelPath = request.path.hasPrefix("/model/")
-        for op in operations where !isModelPath {
-            if let params = op.match(method: request.method, path: request.path) {
+        // Runtime model paths never match a local operation: skip the path matching on the hot path (outside the
+        // loop: a `where` clause is tested after each element, an existential, is copied out of the array).
+        if !request.path.hasPrefix("/model/") {
+            for op in operations {
+                guard let params = op.match(method: request.method, path: request.path) else { continue }
                 local = op
                 call.pathParameters = params
                 call.operationName = op.name
