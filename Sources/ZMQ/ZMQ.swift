@@ -210,16 +210,8 @@ public final class Socket {
         if rc < 0 { throw ZMQError.last("zmq_send") }
     }
 
-    /// Sends a two-frame message (a ROUTER's routing id and the payload) without building an array of frames.
-    public func send(_ first: [UInt8], _ second: [UInt8], dontWait: Bool = true) throws {
-        let flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
-        var rc = first.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags | ZMQ_SNDMORE) }
-        if rc < 0 { throw ZMQError.last("zmq_send") }
-        rc = second.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
-        if rc < 0 { throw ZMQError.last("zmq_send") }
-    }
-
-    /// The same from bytes the caller owns (a routing id straight from a String's storage).
+    /// Sends a two-frame message (a ROUTER's routing id and the payload) from bytes the caller owns, without
+    /// building an array of frames (a node's routing id comes straight from the peer name's String storage).
     public func send(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>, dontWait: Bool = true) throws {
         let flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
         if zmq_send(handle, first.baseAddress, first.count, flags | ZMQ_SNDMORE) < 0 { throw ZMQError.last("zmq_send") }
