@@ -162,22 +162,8 @@ public struct GuardrailInputGate: FrontendGate {
         "Guardrails named in a Converse guardrailConfig are not simulated yet: name the guardrail with InvokeModel's "
             + "X-Amzn-Bedrock-GuardrailIdentifier and X-Amzn-Bedrock-GuardrailVersion headers.")
 
-    static let guardrailConfigKey = Array("\"guardrailConfig\"".utf8)
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == first {
-            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
-    }
-
     public func evaluate(_ call: inout FrontendCall, node: Node) -> GateDecision {
-        if call.runtimeOperation == .converse || call.runtimeOperation == .converseStream {
-            // A byte search first: Converse calls without the member are not parsed here.
-            guard GuardrailInputGate.contains(call.request.body, GuardrailInputGate.guardrailConfigKey),
-                  case .object(let o)? = try? NativeJSON.parse(call.request.body), o["guardrailConfig"] != nil else {
-                return .pass(reason: "no guardrail on this call")
-            }
+        if call.converseGuardrailConfig != nil {
             return .deny(GuardrailInputGate.converseGuardrailRefusal,
                          reason: "guardrailConfig on Converse is not simulated: refused rather than answered unfiltered")
         }

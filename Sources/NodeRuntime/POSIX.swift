@@ -33,10 +33,6 @@ public enum POSIX {
         return fd >= 0 ? fd : nil
     }
 
-    /// Starts writing a file range back to disk without waiting (sync_file_range, SYNC_FILE_RANGE_WRITE).
-    @discardableResult
-    public static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) -> Int32 { sim_start_writeback(fd, offset, length) }
-
     /// poll(2) over `fds`; returns how many are ready (0 on timeout or EINTR, -1 on another error).
     public static func poll(_ fds: inout [pollfd], timeoutMs: Int32) -> Int32 {
         let rc = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeoutMs) }
@@ -115,18 +111,21 @@ public enum PlainJSON {
 }
 
 /// An append-only log file written at a high rate (the run's trace.jsonl, a CloudTrail trail) that does not grow the
-/// page cache without bound: every `window` bytes it starts writing the new range back to disk and drops the range
-/// before it (whose writeback began a window ago, so it is clean by now) from the cache. The page frames are then
-/// reused for what comes next instead of fresh ones: on a virtual machine that returns free memory to its host (free
-/// page reporting), each fresh frame costs a fault in the host on first touch, and a trace written at 100 MB/s or
-/// more slowed the whole run down by a fifth once the guest's still-backed free memory ran out (README, Benchmark).
+/// page cache without bound: every `window` bytes it appends, it starts writing the new range back to disk and drops
+/// the range before it (whose writeback began a window ago, so it is clean by now) from the cache. The page frames are
+/// then reused for what comes next instead of fresh ones: on a virtual machine that returns free memory to its host
+/// (free page reporting), each fresh frame costs a fault in the host on first touch, and a trace written at 100 MB/s
+/// or more slowed the whole run down by a fifth once the guest's still-backed free memory ran out (README, Benchmark).
 /// Nothing is lost: the data is in the file; a reader gets it from the disk instead of the cache. On tmpfs both calls
-/// do nothing. One writer per file offset stream (the appends use O_APPEND, so other processes may append too).
+/// do nothing. The appends use O_APPEND, so other processes may append to the same file too.
 public final class StreamingLog {
     public let fd: Int32
     /// Start of the range not yet handed to writeback, and of the range not yet dropped from the cache.
     private var writebackFrom: Int64 = 0
     private var dropFrom: Int64 = 0
+    /// Bytes this log appended since the last writeback: the file's end (other processes append too) is asked
+    /// for only once these fill a window, not after every append.
+    private var appended: Int64 = 0
     private let window: Int64
 
     public init(fd: Int32, window: Int64 = 8 << 20) {
@@ -139,15 +138,16 @@ public final class StreamingLog {
     @discardableResult
     public func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let ok = POSIX.writeAll(fd, bytes)
+        appended += Int64(bytes.count)
+        guard appended >= window else { return ok }
+        appended = 0
         let end = Int64(lseek(fd, 0, SEEK_CUR))   // O_APPEND: the position is the end of what was just written
-        if end - writebackFrom >= window {
-            POSIX.startWriteback(fd, offset: writebackFrom, length: end - writebackFrom)
-            if writebackFrom > dropFrom {
-                _ = posix_fadvise(fd, off_t(dropFrom), off_t(writebackFrom - dropFrom), POSIX_FADV_DONTNEED)
-            }
-            dropFrom = writebackFrom
-            writebackFrom = end
+        _ = sim_start_writeback(fd, writebackFrom, end - writebackFrom)
+        if writebackFrom > dropFrom {
+            _ = posix_fadvise(fd, off_t(dropFrom), off_t(writebackFrom - dropFrom), POSIX_FADV_DONTNEED)
         }
+        dropFrom = writebackFrom
+        writebackFrom = end
         return ok
     }
 

@@ -91,8 +91,7 @@ public final class FrontendAuthorization {
     private func guardrailUncached(of call: FrontendCall, account: String) -> (conditionValue: String, arn: String)? {
         var identifier = call.request.header("X-Amzn-Bedrock-GuardrailIdentifier")
         var version = call.request.header("X-Amzn-Bedrock-GuardrailVersion")
-        if identifier == nil, call.runtimeOperation == .converse || call.runtimeOperation == .converseStream,
-           let body = try? JSONValue.parse(call.request.body), let g = body["guardrailConfig"] {
+        if identifier == nil, let g = call.converseGuardrailConfig {
             identifier = g["guardrailIdentifier"]?.stringValue
             version = g["guardrailVersion"]?.stringValue
         }

@@ -12,7 +12,6 @@ public final class CollectorRole: NodeRole {
     /// is dropped below the queues' high-water marks.
     public static let niceness: Int32 = 5
 
-    private let fd: Int32
     private let log: StreamingLog
     private var lines = 0
     private var rejectedBatches = 0
@@ -23,7 +22,6 @@ public final class CollectorRole: NodeRole {
     public init(node: Node) throws {
         let path = node.manifest.runDirectory + "/trace.jsonl"
         guard let fd = POSIX.openAppend(path) else { throw NodeStartupError("cannot open \(path)") }
-        self.fd = fd
         log = StreamingLog(fd: fd)
         for n in node.manifest.nodes {
             identities[n.name] = TraceIdentity(node: n.name, role: n.role, account: n.accountId,
@@ -70,12 +68,12 @@ public final class CollectorRole: NodeRole {
     public func control(_ request: ControlRequest, node: Node) {
         switch request.command {
         case "flush":
-            fsync(fd)
+            fsync(log.fd)
             node.replyControl(request, json: ["lines": lines, "rejectedBatches": rejectedBatches])
         default:
             node.replyControl(request, json: ["error": "unknown command"])
         }
     }
 
-    public func stop(node: Node) { fsync(fd) }
+    public func stop(node: Node) { fsync(log.fd) }
 }

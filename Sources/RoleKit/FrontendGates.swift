@@ -18,7 +18,7 @@ import NodeRuntime
 /// and array it holds retained, each time a pending call handed it on: five copies per call).
 public final class FrontendCall {
     public let requestId: String
-    public var request: HTTPRequest { didSet { guardrailMemo = nil } }   // (the guardrail is read from it)
+    public var request: HTTPRequest { didSet { guardrailMemo = nil; converseGuardrailMemo = nil } }   // (both read from it)
     /// The API operation name as CloudTrail records it (InvokeModel, Converse, ListFoundationModels ...).
     public var operationName: String
     /// Set for runtime operations routed to a model host.
@@ -64,6 +64,19 @@ public final class FrontendCall {
     /// it twice per call (the decision key and the ApplyGuardrail check), and each answer reads the request's
     /// headers (and a Converse body) again. Keyed by account, the only other input.
     var guardrailMemo: (account: String, value: (conditionValue: String, arn: String)?)?
+
+    /// The `guardrailConfig` member of a Converse or ConverseStream body (nil for other operations, or without one),
+    /// parsed once per call: the IAM gate reads the guardrail it names, the guardrail gate refuses it.
+    public var converseGuardrailConfig: JSONValue? {
+        if let m = converseGuardrailMemo { return m }
+        var value: JSONValue?
+        if runtimeOperation == .converse || runtimeOperation == .converseStream, let body = try? JSONValue.parse(request.body) {
+            value = body["guardrailConfig"]
+        }
+        converseGuardrailMemo = .some(value)
+        return value
+    }
+    private var converseGuardrailMemo: JSONValue??
 
     /// The caller's account: the authenticated principal's once a gate has set it, else the endpoint owner's.
     public var callerAccount: String { attributes["callerAccount"] ?? clientAccount }
