@@ -17,7 +17,8 @@ fi
 small=${1:-1000} large=${2:-3000}
 release=$(bench_build 2>/dev/null) || release=$(bench_build)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# INSTR_KEEP=1 keeps the callgrind outputs (out-SMALL/, out-LARGE/, one per node process) for callgrind_annotate.
+if [ -n "${INSTR_KEEP:-}" ]; then echo "instr-count: callgrind outputs kept in $work" >&2; else trap 'rm -rf "$work"' EXIT; fi
 traced="bedrock-client privatelink-endpoint runtime-frontend escrow-host trace-collector"
 # bedrock-sim finds the node executables beside itself (/proc/self/exe): a directory of copies, the traced ones
 # wrapped. Valgrind cannot read the DWARF 5 the Swift toolchain writes, so the wrapped copies keep only symbols.
@@ -52,6 +53,7 @@ for l in sys.stdin:
 for k, v in by.items(): print(node, k, v)
 ' "$node" >> "$work/$n.txt"
   done
+  if [ -n "${INSTR_KEEP:-}" ]; then mv "$work/out" "$work/out-$n"; fi
 done
 python3 - "$work/$small.txt" "$work/$large.txt" "$small" "$large" <<'PY'
 import sys, collections

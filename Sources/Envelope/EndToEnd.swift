@@ -61,9 +61,9 @@ public struct SealedBody: Sendable {
     public var ciphertext: [UInt8]
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: SealedBody.overhead + ciphertext.count)
-        w.raw(sessionId); w.raw(ephemeralPublicKey); w.u64(counter); w.raw(ciphertext)
-        return w.bytes
+        ByteWriter.build(capacity: SealedBody.overhead + ciphertext.count) { w in
+            w.raw(sessionId); w.raw(ephemeralPublicKey); w.u64(counter); w.raw(ciphertext)
+        }
     }
 
     public static func decode(_ bytes: [UInt8]) throws(SealError) -> SealedBody {
@@ -83,7 +83,7 @@ public struct SealedBody: Sendable {
 }
 
 private func nonce(_ direction: SealDirection, _ counter: UInt64) -> [UInt8] {
-    var w = ByteWriter(capacity: 12); w.u32(direction.rawValue); w.u64(counter); return w.bytes
+    ByteWriter.build(capacity: 12) { w in w.u32(direction.rawValue); w.u64(counter) }
 }
 
 private func deriveKeys(shared: [UInt8], ephemeral: [UInt8], frontend: [UInt8], sessionId: [UInt8]) throws -> (c2s: [UInt8], s2c: [UInt8]) {

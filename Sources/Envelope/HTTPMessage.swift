@@ -76,13 +76,13 @@ public struct HTTPRequest: Sendable, Equatable {
 
     public func encode() -> [UInt8] {
         // Sized exactly, so the frame is written without growing (and copying) its buffer.
-        var w = ByteWriter(capacity: 15 + method.utf8.count + path.utf8.count + query.utf8.count + HTTPHeader.wireSize(headers) + body.count)
-        w.u8(1)
-        w.string(method); w.string(path); w.string(query)
-        w.u16(UInt16(clamping: headers.count))
-        for h in headers { w.string(h.name); w.string(h.value) }
-        w.blob32(body)
-        return w.bytes
+        ByteWriter.build(capacity: 15 + method.utf8.count + path.utf8.count + query.utf8.count + HTTPHeader.wireSize(headers) + body.count) { w in
+            w.u8(1)
+            w.string(method); w.string(path); w.string(query)
+            w.u16(UInt16(clamping: headers.count))
+            for h in headers { w.string(h.name); w.string(h.value) }
+            w.blob32(body)
+        }
     }
 
     public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPRequest {
@@ -116,13 +116,13 @@ public struct HTTPResponse: Sendable, Equatable {
     public func header(_ name: String) -> String? { HTTPHeader.value(of: name, in: headers) }
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 9 + HTTPHeader.wireSize(headers) + body.count)
-        w.u8(1)
-        w.u16(UInt16(clamping: status))
-        w.u16(UInt16(clamping: headers.count))
-        for h in headers { w.string(h.name); w.string(h.value) }
-        w.blob32(body)
-        return w.bytes
+        ByteWriter.build(capacity: 9 + HTTPHeader.wireSize(headers) + body.count) { w in
+            w.u8(1)
+            w.u16(UInt16(clamping: status))
+            w.u16(UInt16(clamping: headers.count))
+            for h in headers { w.string(h.name); w.string(h.value) }
+            w.blob32(body)
+        }
     }
 
     public static func decode(_ bytes: [UInt8]) throws(WireFormatError) -> HTTPResponse {

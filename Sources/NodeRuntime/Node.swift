@@ -90,6 +90,7 @@ public final class Node {
     /// per call 17 % lower (eight alternating benchmark pairs), at most 15 ms more before a record is in trace.jsonl.
     private var traceFlushDueNs: UInt64 = 0
     public static let traceFlushIntervalNs: UInt64 = 20_000_000
+    static let traceBatchLimit = 256 * 1024
     private var traceBatch = TraceBatch()
     private var traceDropped = 0
     private var timers = TimerHeap()
@@ -240,7 +241,7 @@ public final class Node {
         }
         if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
         write(&traceBatch)
-        if traceBatch.count > 256 * 1024 { flushTrace() }
+        if traceBatch.count > Node.traceBatchLimit { flushTrace() }
     }
 
     private var hasPendingTrace: Bool { !traceBatch.isEmpty }
@@ -666,12 +667,24 @@ public final class Node {
     private func traceTransit(_ event: TraceRecord.Event, _ e: Envelope, bytes: Int, peer: String, monoNs: UInt64, wallMs: UInt64,
                               decision: String, reason: String, details: [(String, String)]) {
         guard tracingEnabled else { return }
-        journal(monoNs: monoNs) {
-            $0.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
-                             peer: peer, peerAccount: peerAccount(peer), messageId: e.messageId, requestId: e.requestId,
-                             inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
-                             decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
+        let account = peerAccount(peer)
+        guard localTraceSink == nil else {
+            journal(monoNs: monoNs) {
+                $0.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
+                                 peer: peer, peerAccount: account, messageId: e.messageId, requestId: e.requestId,
+                                 inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
+                                 decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
+            }
+            return
         }
+        // The batch written directly, not through `journal`'s closure: capturing the envelope there copied four of
+        // its Strings per record.
+        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
+        traceBatch.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
+                                 peer: peer, peerAccount: account, messageId: e.messageId, requestId: e.requestId,
+                                 inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
+                                 decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
+        if traceBatch.count > Node.traceBatchLimit { flushTrace() }
     }
 
     private func drainService(role: NodeRole) -> Bool {

@@ -148,6 +148,25 @@ struct EnvelopeCodecTests {
         #expect(try HTTPResponse.decode(s.encode()) == s)
         #expect(throws: WireFormatError.self) { try HTTPRequest.decode(Array(r.encode().dropLast())) }
     }
+
+    /// The writer in place (an encoder's exact size), past its room (it moves to a buffer of its own, nothing lost)
+    /// and on its own buffer, growing: the same bytes, big-endian, in order.
+    @Test func theByteWriterWritesTheSameBytesInPlaceOrGrowing() {
+        func fields(_ w: inout ByteWriter) {
+            w.u8(0xAB); w.u16(0x0102); w.u32(0x0304_0506); w.u64(0x0708_090A_0B0C_0D0E)
+            w.string("é-ok"); w.blob32([9, 8, 7]); w.raw([1, 2] as [UInt8]); w.raw((1...3).map { UInt8($0) }.lazy.map { $0 * 2 })
+        }
+        let expected: [UInt8] = [0xAB, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 5, 0xC3, 0xA9, 0x2D, 0x6F, 0x6B,
+                                 0, 0, 0, 3, 9, 8, 7, 1, 2, 2, 4, 6]
+        #expect(ByteWriter.build(capacity: expected.count) { fields(&$0) } == expected)
+        for room in [0, 1, 5, 20] { #expect(ByteWriter.build(capacity: room) { fields(&$0) } == expected) }
+        // Past a KiB it writes into the new array itself; the same when it fits and when it outgrows it.
+        let big = (0..<3000).map { UInt8(truncatingIfNeeded: $0) }
+        for room in [1025, 3004, 5000] { #expect(ByteWriter.build(capacity: room) { $0.blob32(big) } == [0, 0, 11, 184] + big) }
+        var own = ByteWriter(capacity: 1)
+        for _ in 0..<100 { fields(&own) }
+        #expect(own.count == 100 * expected.count && own.bytes == Array(repeating: expected, count: 100).flatMap { $0 })
+    }
 }
 
 @Suite("End-to-end seal")
