@@ -84,6 +84,14 @@ public struct ByteWriter: ~Copyable {
         if b.withContiguousStorageIfAvailable({ raw($0) }) != nil { return }
         for x in b { u8(x) }
     }
+    /// Lets `fill` write at most `n` bytes in place (a cipher writing its output straight into the frame); keeps the
+    /// count it returns.
+    public mutating func append(room n: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) throws -> Int) rethrows {
+        let start = room(n)
+        let written = try fill(UnsafeMutableBufferPointer(start: start, count: n))
+        precondition(written >= 0 && written <= n, "ByteWriter: wrote past the room it was given")
+        count += written
+    }
     /// A string of at most 65,535 UTF-8 bytes, length-prefixed. Longer strings are a programming error.
     public mutating func string(_ s: String) {
         ASCII.withUTF8(s) { utf8 in

@@ -52,6 +52,21 @@ public struct ReplayWindow: Sendable {
     private func isSet(_ c: UInt64) -> Bool { let (i, m) = index(c); return bits[i] & m != 0 }
 }
 
+/// A session's 16-byte id as a value: the front end's session table is keyed by it (hashing two words, where an
+/// array of 16 bytes hashed each byte and was an allocation per message).
+public struct SealSessionID: Hashable, Sendable {
+    let high: UInt64, low: UInt64
+    /// The id in 16 bytes (at least: only the first 16 are read).
+    init(_ bytes: UnsafeRawBufferPointer) {
+        high = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        low = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+    }
+    init(_ bytes: [UInt8]) { self = bytes.withUnsafeBytes { SealSessionID($0) } }
+    func write(_ w: inout ByteWriter) {
+        withUnsafeBytes(of: (high, low)) { w.raw(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 16)) }
+    }
+}
+
 /// The sealed body as it travels: session id, ephemeral public key, counter, ciphertext with tag.
 public struct SealedBody: Sendable {
     public static let overhead = 16 + 32 + 8 + 16
@@ -67,23 +82,67 @@ public struct SealedBody: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(SealError) -> SealedBody {
-        guard bytes.count >= SealedBody.overhead else {
-            throw SealError(.malformed, "sealed body of \(bytes.count) bytes is shorter than the \(SealedBody.overhead)-byte minimum (truncated?)")
+        let v = try withSealedBytes(bytes) { (b) throws(SealError) -> (Range<Int>, Range<Int>, UInt64, Range<Int>) in
+            let v = try View(b)
+            return (0..<16, 16..<48, v.counter, 56..<bytes.count)
         }
-        var r = ByteReader(bytes)
-        do {
-            let sid = try r.raw(16, "sessionId")
-            let eph = try r.raw(32, "ephemeralKey")
-            let counter = try r.u64("counter")
-            return SealedBody(sessionId: sid, ephemeralPublicKey: eph, counter: counter, ciphertext: try r.raw(r.remaining, "ciphertext"))
-        } catch {
-            throw SealError(.malformed, error.description)
+        return SealedBody(sessionId: Array(bytes[v.0]), ephemeralPublicKey: Array(bytes[v.1]), counter: v.2, ciphertext: Array(bytes[v.3]))
+    }
+
+    /// A sealed body read where it lies: the fields are views of its bytes (nothing copied).
+    struct View {
+        let sessionId: SealSessionID
+        let ephemeralPublicKey: UnsafeRawBufferPointer
+        let counter: UInt64
+        let ciphertext: UnsafeRawBufferPointer
+        init(_ b: UnsafeRawBufferPointer) throws(SealError) {
+            guard b.count >= SealedBody.overhead else {
+                throw SealError(.malformed, "sealed body of \(b.count) bytes is shorter than the \(SealedBody.overhead)-byte minimum (truncated?)")
+            }
+            sessionId = SealSessionID(b)
+            ephemeralPublicKey = UnsafeRawBufferPointer(rebasing: b[16..<48])
+            counter = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
+            ciphertext = UnsafeRawBufferPointer(rebasing: b[56...])
         }
+    }
+
+    /// A sealed body written in one buffer: the header, then the ciphertext and tag sealed straight into place.
+    static func seal(_ plaintext: [UInt8], with sealer: AES256GCM, direction: SealDirection, counter: UInt64,
+                     sessionId: SealSessionID, ephemeralPublicKey: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+        var failure: (any Error)?
+        let body = ByteWriter.build(capacity: SealedBody.overhead + plaintext.count) { w in
+            sessionId.write(&w); w.raw(ephemeralPublicKey); w.u64(counter)
+            do {
+                try withNonce(direction, counter) { nonce in
+                    try plaintext.withUnsafeBytes { plain in
+                        try aad.withUnsafeBytes { aad in
+                            try w.append(room: plain.count + AES256GCM.tagByteCount) {
+                                try sealer.seal(nonce: nonce, plaintext: plain, aad: aad, into: UnsafeMutableRawBufferPointer($0))
+                            }
+                        }
+                    }
+                }
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return body
     }
 }
 
-private func nonce(_ direction: SealDirection, _ counter: UInt64) -> [UInt8] {
-    ByteWriter.build(capacity: 12) { w in w.u32(direction.rawValue); w.u64(counter) }
+/// `bytes.withUnsafeBytes`, keeping the body's typed error (the standard library's rethrows widens it to any Error).
+private func withSealedBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(SealError) -> R) throws(SealError) -> R {
+    let result: Result<R, SealError> = bytes.withUnsafeBytes { b in Result { () throws(SealError) -> R in try body(b) } }
+    return try result.get()
+}
+
+/// The nonce of a message, on the stack: direction ‖ counter, big-endian (12 bytes).
+private func withNonce<R>(_ direction: SealDirection, _ counter: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    var room: (UInt64, UInt64) = (0, 0)
+    return try withUnsafeMutableBytes(of: &room) { b in
+        b.storeBytes(of: direction.rawValue.bigEndian, toByteOffset: 0, as: UInt32.self)
+        b.storeBytes(of: counter.bigEndian, toByteOffset: 4, as: UInt64.self)
+        return try body(UnsafeRawBufferPointer(rebasing: b[0..<12]))
+    }
 }
 
 private func deriveKeys(shared: [UInt8], ephemeral: [UInt8], frontend: [UInt8], sessionId: [UInt8]) throws -> (c2s: [UInt8], s2c: [UInt8]) {
@@ -96,6 +155,7 @@ private func deriveKeys(shared: [UInt8], ephemeral: [UInt8], frontend: [UInt8], 
 /// The client's end of a session with one front end. Not thread-safe: owned by the client's I/O thread.
 public final class ClientSealSession {
     public let sessionId: [UInt8]
+    private let sessionKey: SealSessionID
     public let ephemeralPublicKey: [UInt8]
     private let sealer: AES256GCM
     private let opener: AES256GCM
@@ -105,6 +165,7 @@ public final class ClientSealSession {
     public init(frontendPublicKey: [UInt8]) throws {
         let eph = try X25519PrivateKey()
         sessionId = SecureRandom.bytes(16)
+        sessionKey = SealSessionID(sessionId)
         ephemeralPublicKey = eph.publicKey
         let shared = try eph.sharedSecret(withPublicKey: frontendPublicKey)
         let keys = try deriveKeys(shared: shared, ephemeral: eph.publicKey, frontend: frontendPublicKey, sessionId: sessionId)
@@ -115,36 +176,45 @@ public final class ClientSealSession {
     public func seal(_ plaintext: [UInt8], routingHeader: [UInt8]) throws -> [UInt8] {
         guard sendCounter < UInt64.max - 1 else { throw SealError(.exhausted, "session counter exhausted; start a new session") }
         sendCounter += 1
-        let ct = try sealer.seal(nonce: nonce(.clientToFrontend, sendCounter), plaintext: plaintext, aad: routingHeader)
-        return SealedBody(sessionId: sessionId, ephemeralPublicKey: ephemeralPublicKey, counter: sendCounter, ciphertext: ct).encode()
+        return try SealedBody.seal(plaintext, with: sealer, direction: .clientToFrontend, counter: sendCounter,
+                                   sessionId: sessionKey, ephemeralPublicKey: ephemeralPublicKey, aad: routingHeader)
     }
 
     public func open(_ body: [UInt8], routingHeader: [UInt8]) throws(SealError) -> [UInt8] {
-        let sealed = try SealedBody.decode(body)
-        guard sealed.sessionId == sessionId else { throw SealError(.unknownSession, "response for another session") }
-        let plain: [UInt8]
-        do {
-            plain = try opener.open(nonce: nonce(.frontendToClient, sealed.counter), sealed: sealed.ciphertext, aad: routingHeader)
-        } catch {
-            throw SealError(.authenticationFailed, "response failed AES-256-GCM authentication (tampered, truncated or misrouted)")
+        try withSealedBytes(body) { (b) throws(SealError) -> [UInt8] in
+            let sealed = try SealedBody.View(b)
+            guard sealed.sessionId == sessionKey else { throw SealError(.unknownSession, "response for another session") }
+            let plain: [UInt8]
+            do {
+                plain = try withNonce(.frontendToClient, sealed.counter) { nonce in
+                    try routingHeader.withUnsafeBytes { try opener.open(nonce: nonce, sealed: sealed.ciphertext, aad: $0) }
+                }
+            } catch {
+                throw SealError(.authenticationFailed, "response failed AES-256-GCM authentication (tampered, truncated or misrouted)")
+            }
+            guard window.accept(sealed.counter) else { throw SealError(.replayed, "response counter \(sealed.counter) was already seen") }
+            return plain
         }
-        guard window.accept(sealed.counter) else { throw SealError(.replayed, "response counter \(sealed.counter) was already seen") }
-        return plain
     }
 }
 
 /// The front end's table of client sessions, bounded in size (oldest evicted first).
 public final class FrontendSealSessions {
-    private struct Session {
+    /// A reference, so a call updates its session's counters and replay window in place (a struct was copied out
+    /// of the table and stored back, its window's array copied on every message).
+    private final class Session {
         let ephemeralPublicKey: [UInt8]
         let opener: AES256GCM
         let sealer: AES256GCM
         var window = ReplayWindow()
         var sendCounter: UInt64 = 0
         var lastUsed: UInt64
+        init(ephemeralPublicKey: [UInt8], opener: AES256GCM, sealer: AES256GCM, lastUsed: UInt64) {
+            self.ephemeralPublicKey = ephemeralPublicKey; self.opener = opener; self.sealer = sealer; self.lastUsed = lastUsed
+        }
     }
     private let staticKey: X25519PrivateKey
-    private var sessions: [[UInt8]: Session] = [:]
+    private var sessions: [SealSessionID: Session] = [:]
     private var tick: UInt64 = 0
     public let capacity: Int
 
@@ -157,48 +227,58 @@ public final class FrontendSealSessions {
     public var count: Int { sessions.count }
 
     /// Opens a client's sealed body. Returns the plaintext and the session id to seal the reply under.
-    public func open(_ body: [UInt8], routingHeader: [UInt8]) throws(SealError) -> (plaintext: [UInt8], sessionId: [UInt8]) {
-        let sealed = try SealedBody.decode(body)
-        tick += 1
-        var session: Session
-        if let existing = sessions[sealed.sessionId] {
-            guard existing.ephemeralPublicKey == sealed.ephemeralPublicKey else {
-                throw SealError(.authenticationFailed, "session id reused with another ephemeral key")
+    public func open(_ body: [UInt8], routingHeader: [UInt8]) throws(SealError) -> (plaintext: [UInt8], sessionId: SealSessionID) {
+        try withSealedBytes(body) { (b) throws(SealError) -> (plaintext: [UInt8], sessionId: SealSessionID) in
+            let sealed = try SealedBody.View(b)
+            tick += 1
+            let session: Session
+            var isNew = false
+            if let existing = sessions[sealed.sessionId] {
+                guard existing.ephemeralPublicKey.elementsEqual(sealed.ephemeralPublicKey) else {
+                    throw SealError(.authenticationFailed, "session id reused with another ephemeral key")
+                }
+                session = existing
+            } else {
+                do {
+                    let ephemeral = Array(sealed.ephemeralPublicKey)
+                    let sessionId = Array(b[0..<16])
+                    let shared = try staticKey.sharedSecret(withPublicKey: ephemeral)
+                    let keys = try deriveKeys(shared: shared, ephemeral: ephemeral, frontend: staticKey.publicKey, sessionId: sessionId)
+                    session = Session(ephemeralPublicKey: ephemeral, opener: try AES256GCM(key: keys.c2s),
+                                      sealer: try AES256GCM(key: keys.s2c), lastUsed: tick)
+                    isNew = true
+                } catch {
+                    throw SealError(.authenticationFailed, "key agreement failed: \(error)")
+                }
             }
-            session = existing
-        } else {
+            let plain: [UInt8]
             do {
-                let shared = try staticKey.sharedSecret(withPublicKey: sealed.ephemeralPublicKey)
-                let keys = try deriveKeys(shared: shared, ephemeral: sealed.ephemeralPublicKey, frontend: staticKey.publicKey, sessionId: sealed.sessionId)
-                session = Session(ephemeralPublicKey: sealed.ephemeralPublicKey, opener: try AES256GCM(key: keys.c2s),
-                                  sealer: try AES256GCM(key: keys.s2c), lastUsed: tick)
+                plain = try withNonce(.clientToFrontend, sealed.counter) { nonce in
+                    try routingHeader.withUnsafeBytes { try session.opener.open(nonce: nonce, sealed: sealed.ciphertext, aad: $0) }
+                }
             } catch {
-                throw SealError(.authenticationFailed, "key agreement failed: \(error)")
+                throw SealError(.authenticationFailed, "request failed AES-256-GCM authentication (tampered, truncated or misrouted)")
             }
+            // A new session is kept once a message under it authenticated (a replay of that first message is
+            // rejected by its window below, as before).
+            if isNew {
+                if sessions.count >= capacity { evictOldest() }
+                sessions[sealed.sessionId] = session
+            }
+            guard session.window.accept(sealed.counter) else {
+                throw SealError(.replayed, "request counter \(sealed.counter) of this session was already seen (replay)")
+            }
+            session.lastUsed = tick
+            return (plain, sealed.sessionId)
         }
-        let plain: [UInt8]
-        do {
-            plain = try session.opener.open(nonce: nonce(.clientToFrontend, sealed.counter), sealed: sealed.ciphertext, aad: routingHeader)
-        } catch {
-            throw SealError(.authenticationFailed, "request failed AES-256-GCM authentication (tampered, truncated or misrouted)")
-        }
-        guard session.window.accept(sealed.counter) else {
-            sessions[sealed.sessionId] = session
-            throw SealError(.replayed, "request counter \(sealed.counter) of this session was already seen (replay)")
-        }
-        session.lastUsed = tick
-        if sessions[sealed.sessionId] == nil && sessions.count >= capacity { evictOldest() }
-        sessions[sealed.sessionId] = session
-        return (plain, sealed.sessionId)
     }
 
     /// Seals a reply to the client that owns `sessionId`.
-    public func seal(_ plaintext: [UInt8], sessionId: [UInt8], routingHeader: [UInt8]) throws -> [UInt8] {
-        guard var s = sessions[sessionId] else { throw SealError(.unknownSession, "no session to reply under") }
+    public func seal(_ plaintext: [UInt8], sessionId: SealSessionID, routingHeader: [UInt8]) throws -> [UInt8] {
+        guard let s = sessions[sessionId] else { throw SealError(.unknownSession, "no session to reply under") }
         s.sendCounter += 1
-        let ct = try s.sealer.seal(nonce: nonce(.frontendToClient, s.sendCounter), plaintext: plaintext, aad: routingHeader)
-        sessions[sessionId] = s
-        return SealedBody(sessionId: sessionId, ephemeralPublicKey: s.ephemeralPublicKey, counter: s.sendCounter, ciphertext: ct).encode()
+        return try SealedBody.seal(plaintext, with: s.sealer, direction: .frontendToClient, counter: s.sendCounter,
+                                   sessionId: sessionId, ephemeralPublicKey: s.ephemeralPublicKey, aad: routingHeader)
     }
 
     private func evictOldest() {

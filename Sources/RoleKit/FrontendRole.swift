@@ -18,14 +18,14 @@ public final class FrontendRole: NodeRole {
     final class PendingCall {
         var call: FrontendCall
         let inbound: Envelope          // the client's request (ids, traceparent, deadline)
-        let sessionId: [UInt8]
+        let sessionId: SealSessionID
         let endpointPeer: String
         var host: String
         var modelMessageId: String
         var attempts: Int
         let startedNs: UInt64
         var timerToken: UInt64
-        init(call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, host: String,
+        init(call: FrontendCall, inbound: Envelope, sessionId: SealSessionID, endpointPeer: String, host: String,
              modelMessageId: String, attempts: Int, startedNs: UInt64, timerToken: UInt64) {
             self.call = call; self.inbound = inbound; self.sessionId = sessionId; self.endpointPeer = endpointPeer
             self.host = host; self.modelMessageId = modelMessageId; self.attempts = attempts; self.startedNs = startedNs
@@ -162,7 +162,7 @@ public final class FrontendRole: NodeRole {
                    error: .validation("Duplicate request id."), answer: false)
             return
         }
-        let opened: (plaintext: [UInt8], sessionId: [UInt8])
+        let opened: (plaintext: [UInt8], sessionId: SealSessionID)
         do {
             opened = try sessions.open(envelope.body, routingHeader: routingHeader)
         } catch {
@@ -481,7 +481,7 @@ public final class FrontendRole: NodeRole {
     private var answeredBy = BoundedCache<String, String>(limit: 256)
 
     /// Forwards a control-plane call (ForwardingOperation) with the caller's identity, as an aws-request.
-    private func forward(_ call: FrontendCall, to target: String, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node) {
+    private func forward(_ call: FrontendCall, to target: String, inbound: Envelope, sessionId: SealSessionID, endpointPeer: String, node: Node) {
         let token = nextToken; nextToken += 1
         var request = call.request
         // The caller's identity is the one the SigV4 gate authenticated, never a header the client sent.
@@ -705,7 +705,7 @@ public final class FrontendRole: NodeRole {
 
     // MARK: answers
 
-    private func respondError(_ error: BedrockError, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String, node: Node, reason: String) {
+    private func respondError(_ error: BedrockError, call: FrontendCall, inbound: Envelope, sessionId: SealSessionID, endpointPeer: String, node: Node, reason: String) {
         sendSealed(error.httpResponse(requestId: call.requestId), call: call, inbound: inbound, sessionId: sessionId,
                    endpointPeer: endpointPeer, node: node, error: error, reason: reason)
     }
@@ -731,7 +731,7 @@ public final class FrontendRole: NodeRole {
 
     private static let okDetails = [("httpStatus", "200")]
 
-    private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: [UInt8], endpointPeer: String,
+    private func sendSealed(_ response: HTTPResponse, call: FrontendCall, inbound: Envelope, sessionId: SealSessionID, endpointPeer: String,
                             node: Node, error: BedrockError?, reason: String) {
         var e = inbound.reply(.invokeResponse, messageId: node.ids.next(), from: node.address)
         let header = e.routingHeader

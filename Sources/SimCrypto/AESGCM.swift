@@ -37,100 +37,122 @@ public final class AES256GCM {
 
     /// Encrypts and authenticates: returns ciphertext ‖ 16-byte tag. `aad` is authenticated, not encrypted.
     public func seal(nonce: [UInt8], plaintext: some Collection<UInt8>, aad: some Collection<UInt8>) throws -> [UInt8] {
-        let operation = "AES-256-GCM seal"
-        try checkNonce(nonce, operation)
-        return try withBytes(plaintext) { plain in
-            try withBytes(aad) { aad in
-                guard plain.count <= Int(Int32.max) - Self.tagByteCount, aad.count <= Int(Int32.max) else {
-                    throw CryptoError(code: .invalidParameter, operation: operation, detail: "input longer than 2 GiB")
-                }
-                let total = plain.count + Self.tagByteCount
-                return try [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-                    guard nonce.withUnsafeBufferPointer({
-                        EVP_EncryptInit_ex2(ctx, keyed ? nil : FetchedAlgorithms.shared.aes256gcm,
-                                            keyed ? nil : key.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.baseAddress, nil)
-                    }) == 1 else { keyed = false; throw CryptoError.openSSL(operation) }
-                    keyed = true
-                    var length: Int32 = 0
-                    if !aad.isEmpty {
-                        guard EVP_EncryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
-                        else { throw CryptoError.openSSL(operation) }
+        try nonce.withUnsafeBytes { nonce in
+            try withBytes(plaintext) { plain in
+                try withBytes(aad) { aad in
+                    let total = plain.count + Self.tagByteCount
+                    return try [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                        initialized = try seal(nonce: nonce, plaintext: plain, aad: aad, into: UnsafeMutableRawBufferPointer(out))
                     }
-                    var written = 0
-                    if !plain.isEmpty {
-                        guard EVP_EncryptUpdate(ctx, out.baseAddress, &length, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(plain.count)) == 1
-                        else { throw CryptoError.openSSL(operation) }
-                        written = Int(length)
-                    }
-                    guard EVP_EncryptFinal_ex(ctx, out.baseAddress.map { $0 + written }, &length) == 1 else {
-                        throw CryptoError.openSSL(operation)
-                    }
-                    written += Int(length)
-                    guard written == plain.count,
-                          copenssl_aead_get_tag(ctx, out.baseAddress.map { $0 + written }, Int32(Self.tagByteCount)) == 1
-                    else { throw CryptoError.openSSL(operation) }
-                    initialized = total
                 }
             }
         }
+    }
+
+    /// Same, written into `out` (at least `plaintext.count` + 16 bytes); returns how many bytes it wrote. For a
+    /// message whose header and ciphertext are built in one buffer (the end-to-end sealed body), without an array
+    /// for the ciphertext alone; the nonce may live on the stack.
+    public func seal(nonce: UnsafeRawBufferPointer, plaintext plain: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
+                     into out: UnsafeMutableRawBufferPointer) throws -> Int {
+        let operation = "AES-256-GCM seal"
+        try checkNonce(nonce.count, operation)
+        guard plain.count <= Int(Int32.max) - Self.tagByteCount, aad.count <= Int(Int32.max) else {
+            throw CryptoError(code: .invalidParameter, operation: operation, detail: "input longer than 2 GiB")
+        }
+        let total = plain.count + Self.tagByteCount
+        guard out.count >= total, let outBase = out.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw CryptoError(code: .invalidParameter, operation: operation, detail: "output room of \(out.count) bytes is under \(total)")
+        }
+        guard EVP_EncryptInit_ex2(ctx, keyed ? nil : FetchedAlgorithms.shared.aes256gcm,
+                                  keyed ? nil : key.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                  nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), nil) == 1
+        else { keyed = false; throw CryptoError.openSSL(operation) }
+        keyed = true
+        var length: Int32 = 0
+        if !aad.isEmpty {
+            guard EVP_EncryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
+            else { throw CryptoError.openSSL(operation) }
+        }
+        var written = 0
+        if !plain.isEmpty {
+            guard EVP_EncryptUpdate(ctx, outBase, &length, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(plain.count)) == 1
+            else { throw CryptoError.openSSL(operation) }
+            written = Int(length)
+        }
+        guard EVP_EncryptFinal_ex(ctx, outBase + written, &length) == 1 else { throw CryptoError.openSSL(operation) }
+        written += Int(length)
+        guard written == plain.count, copenssl_aead_get_tag(ctx, outBase + written, Int32(Self.tagByteCount)) == 1
+        else { throw CryptoError.openSSL(operation) }
+        return total
     }
 
     /// Verifies and decrypts ciphertext ‖ tag. Throws ``CryptoError/authenticationFailure`` if the tag does
     /// not verify (altered ciphertext, tag or AAD, wrong key or nonce) or the input is shorter than a tag;
     /// no plaintext is returned in that case.
     public func open(nonce: [UInt8], sealed: some Collection<UInt8>, aad: some Collection<UInt8>) throws -> [UInt8] {
-        let operation = "AES-256-GCM open"
-        try checkNonce(nonce, operation)
-        return try withBytes(sealed) { sealed in
-            try withBytes(aad) { aad in
-                guard sealed.count >= Self.tagByteCount else {
-                    throw CryptoError(code: .authenticationFailure, operation: operation,
-                                      detail: "input is \(sealed.count) bytes, shorter than the \(Self.tagByteCount)-byte tag")
-                }
-                guard sealed.count <= Int(Int32.max), aad.count <= Int(Int32.max) else {
-                    throw CryptoError(code: .invalidParameter, operation: operation, detail: "input longer than 2 GiB")
-                }
-                let cipherCount = sealed.count - Self.tagByteCount
-                let cipher = UnsafeRawBufferPointer(rebasing: sealed[..<cipherCount])
-                var tag = [UInt8](sealed[cipherCount...])
-                var plaintext = [UInt8](repeating: 0, count: cipherCount)
-                let ok: Bool = plaintext.withUnsafeMutableBufferPointer { out in
-                    guard nonce.withUnsafeBufferPointer({
-                        EVP_DecryptInit_ex2(ctx, keyed ? nil : FetchedAlgorithms.shared.aes256gcm,
-                                            keyed ? nil : key.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.baseAddress, nil)
-                    }) == 1 else { keyed = false; return false }
-                    keyed = true
-                    var length: Int32 = 0
-                    if !aad.isEmpty {
-                        guard EVP_DecryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
-                        else { return false }
-                    }
-                    var written = 0
-                    if !cipher.isEmpty {
-                        guard EVP_DecryptUpdate(ctx, out.baseAddress, &length, cipher.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(cipher.count)) == 1
-                        else { return false }
-                        written = Int(length)
-                    }
-                    guard copenssl_aead_set_tag(ctx, &tag, Int32(Self.tagByteCount)) == 1 else { return false }
-                    // The tag is checked here: a mismatch returns 0.
-                    guard EVP_DecryptFinal_ex(ctx, out.baseAddress.map { $0 + written }, &length) == 1 else { return false }
-                    return written + Int(length) == cipherCount
-                }
-                guard ok else {
-                    // Never hand back unauthenticated plaintext; clear it and OpenSSL's error queue.
-                    plaintext.withUnsafeMutableBytes { copenssl_cleanse($0.baseAddress, $0.count) }
-                    ERR_clear_error()
-                    throw CryptoError.authenticationFailure
-                }
-                return plaintext
-            }
+        try nonce.withUnsafeBytes { nonce in
+            try withBytes(sealed) { sealed in try withBytes(aad) { aad in try open(nonce: nonce, sealed: sealed, aad: aad) } }
         }
     }
 
-    private func checkNonce(_ nonce: [UInt8], _ operation: String) throws {
-        guard nonce.count == Self.nonceByteCount else {
+    /// Same, over bytes in place (a sealed body's ciphertext read where it arrived; the nonce may live on the stack).
+    public func open(nonce: UnsafeRawBufferPointer, sealed: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let operation = "AES-256-GCM open"
+        try checkNonce(nonce.count, operation)
+        guard sealed.count >= Self.tagByteCount else {
+            throw CryptoError(code: .authenticationFailure, operation: operation,
+                              detail: "input is \(sealed.count) bytes, shorter than the \(Self.tagByteCount)-byte tag")
+        }
+        guard sealed.count <= Int(Int32.max), aad.count <= Int(Int32.max) else {
+            throw CryptoError(code: .invalidParameter, operation: operation, detail: "input longer than 2 GiB")
+        }
+        let cipherCount = sealed.count - Self.tagByteCount
+        let cipher = UnsafeRawBufferPointer(rebasing: sealed[..<cipherCount])
+        // OpenSSL takes the expected tag through a non-const pointer: a copy on the stack.
+        var tag: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &tag) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: sealed[cipherCount...])) }
+        var ok = false
+        let plaintext = [UInt8](unsafeUninitializedCapacity: cipherCount) { out, initialized in
+            initialized = cipherCount
+            ok = {
+                guard EVP_DecryptInit_ex2(ctx, keyed ? nil : FetchedAlgorithms.shared.aes256gcm,
+                                          keyed ? nil : key.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                          nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), nil) == 1
+                else { keyed = false; return false }
+                keyed = true
+                var length: Int32 = 0
+                if !aad.isEmpty {
+                    guard EVP_DecryptUpdate(ctx, nil, &length, aad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(aad.count)) == 1
+                    else { return false }
+                }
+                var written = 0
+                if !cipher.isEmpty {
+                    guard EVP_DecryptUpdate(ctx, out.baseAddress, &length, cipher.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(cipher.count)) == 1
+                    else { return false }
+                    written = Int(length)
+                }
+                guard withUnsafeMutableBytes(of: &tag, {
+                    copenssl_aead_set_tag(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(Self.tagByteCount))
+                }) == 1
+                else { return false }
+                // The tag is checked here: a mismatch returns 0.
+                guard EVP_DecryptFinal_ex(ctx, out.baseAddress.map { $0 + written }, &length) == 1 else { return false }
+                return written + Int(length) == cipherCount
+            }()
+            // Never hand back unauthenticated plaintext: clear what was written (and OpenSSL's error queue below).
+            if !ok && cipherCount > 0 { copenssl_cleanse(out.baseAddress, cipherCount) }
+        }
+        guard ok else {
+            ERR_clear_error()
+            throw CryptoError.authenticationFailure
+        }
+        return plaintext
+    }
+
+    private func checkNonce(_ count: Int, _ operation: String) throws {
+        guard count == Self.nonceByteCount else {
             throw CryptoError(code: .invalidNonce, operation: operation,
-                              detail: "nonce must be \(Self.nonceByteCount) bytes, got \(nonce.count)")
+                              detail: "nonce must be \(Self.nonceByteCount) bytes, got \(count)")
         }
     }
 }

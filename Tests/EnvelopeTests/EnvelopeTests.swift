@@ -216,6 +216,7 @@ struct EndToEndSealTests {
         for _ in 0..<500 {
             let s = try SealedBody.decode(try client.seal([0], routingHeader: header))
             #expect(counters.insert(s.counter).inserted)
+            #expect(s.sessionId == client.sessionId && s.ephemeralPublicKey == client.ephemeralPublicKey && s.ciphertext.count == 17)
         }
     }
 

@@ -123,6 +123,32 @@ import Testing
         }
         #expect(nonceError.code == .invalidNonce)
     }
+
+    @Test("sealing into a buffer writes test case 16 in place; too little room is a clear error, not an overrun")
+    func sealInto() throws {
+        let gcm = try AES256GCM(key: try hex(Self.key15))
+        let nonce = try hex(Self.iv15), aad = try hex("feedfacedeadbeeffeedfacedeadbeefabaddad2")
+        let plain = Array(try hex(Self.plain15).prefix(60))
+        var out = [UInt8](repeating: 0xEE, count: 80)
+        let n = try nonce.withUnsafeBytes { nonce in
+            try plain.withUnsafeBytes { plain in
+                try aad.withUnsafeBytes { aad in
+                    try out.withUnsafeMutableBytes { try gcm.seal(nonce: nonce, plaintext: plain, aad: aad, into: $0) }
+                }
+            }
+        }
+        #expect(n == 76 && hexString(out.prefix(76)) == String(Self.cipher15.prefix(120)) + "76fc6ece0f4e1768cddf8853bb2d551b")
+        #expect(out.suffix(4) == [0xEE, 0xEE, 0xEE, 0xEE])
+        var small = [UInt8](repeating: 0, count: 75)
+        let error = try #require(throws: CryptoError.self) {
+            try nonce.withUnsafeBytes { nonce in
+                try plain.withUnsafeBytes { plain in
+                    try small.withUnsafeMutableBytes { try gcm.seal(nonce: nonce, plaintext: plain, aad: UnsafeRawBufferPointer(start: nil, count: 0), into: $0) }
+                }
+            }
+        }
+        #expect(error.code == .invalidParameter && error.description.contains("75 bytes"))
+    }
 }
 
 @Suite struct RandomTests {
