@@ -21,16 +21,13 @@ public enum ASCII {
     /// Whether `a` and `b` are equal once ASCII letters are folded (HTTP field names, RFC 9110).
     public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
-        // Over the bytes in place (native strings, small ones included); iterating UTF8Views is several times slower.
-        let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y in
+        // Over the bytes in place (iterating UTF8Views is several times slower).
+        return withUTF8(a) { x in
+            withUTF8(b) { y in
                 for i in 0..<x.count where x[i] != y[i] && lower(x[i]) != lower(y[i]) { return false }
                 return true
             }
         }
-        if let inPlace, let equal = inPlace { return equal }
-        for (x, y) in zip(a.utf8, b.utf8) where x != y && lower(x) != lower(y) { return false }
-        return true
     }
 
     /// A String from UTF-8 bytes, nil when they are not valid UTF-8. ASCII (ids, names, prompts) is copied without
@@ -40,12 +37,15 @@ public enum ASCII {
         return string(ascii: b)
     }
 
-    /// Runs `body` over a String's UTF-8 bytes: in place when its storage is contiguous (native Strings), over a
-    /// copy otherwise. (Iterating a UTF8View instead checks the String's representation on every byte.)
+    /// Runs `body` over a String's UTF-8 bytes: in place for a native String (a small one copied to the stack).
+    /// Through `withCString`, which borrows the String: making a UTF8View for `withContiguousStorageIfAvailable`
+    /// retained and released the String on every call (a journal record's eleven fields, a frame's strings).
+    /// (Iterating a UTF8View instead checks the String's representation on every byte.)
     @inlinable @inline(__always)
     public static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
-        return Array(s.utf8).withUnsafeBufferPointer(body)
+        let n = s.utf8.count
+        // The C string holds every byte of the String followed by a NUL (an embedded NUL is kept: `n` counts it).
+        return s.withCString { body(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: n)) }
     }
 
     /// Appends a String's UTF-8 bytes to `out` at once (appending its UTF8View goes element by element).

@@ -1,3 +1,4 @@
+import ASCIIText
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -239,12 +240,9 @@ final class Glob: Sendable {
     }
 }
 
+/// A String's UTF-8 bytes in place (ASCII.withUTF8: borrowed, no reference counting per call).
 @inline(__always)
-func withUTF8Buffer<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-    if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
-    let copy = Array(s.utf8)
-    return copy.withUnsafeBufferPointer(body)
-}
+func withUTF8Buffer<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { ASCII.withUTF8(s, body) }
 
 @inline(__always)
 private func scalarLength(_ lead: UInt8) -> Int {

@@ -782,12 +782,16 @@ public struct TraceBatch {
         let bound = TraceWire.transitBound(type: type, peer: peer, peerAccount: peerAccount, messageId: messageId,
                                            requestId: requestId, inReplyTo: inReplyTo, traceparent: traceparent,
                                            decision: decision, reason: reason, details: details, vpceId: vpceId)
-        write(bound: bound) { w, state in
-            TraceWire.writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
-                                   peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
-                                   traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
-                                   details: details, vpceId: vpceId, state: &state, to: &w)
-        }
+        // Written without a closure (see `LineBuffer.openRoom`): two records per hop, eleven Strings each.
+        buffer.reserve(bound)
+        let (base, origin) = buffer.openRoom(bound)
+        var w = TraceWire.RecordWriter(base: base + origin, capacity: bound, origin: origin, batch: UnsafePointer(base),
+                                       memory: begun ? memory : nil)
+        TraceWire.writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
+                               peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
+                               traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
+                               details: details, vpceId: vpceId, state: &state, to: &w)
+        buffer.commit(w.count, of: bound)
     }
 
     /// Calls `body` with the batch's bytes (no copy).
@@ -862,6 +866,17 @@ public final class LineBuffer {
 
     /// Lets `body` write at most `room` bytes (reserved beforehand) at `origin` of the buffer starting at `base`,
     /// and keeps the count it returns.
+    /// The same in two steps, for a writer that is not a closure (a closure's captures were retained per record):
+    /// where `room` reserved bytes start, then `commit` what was written there.
+    @inline(__always) func openRoom(_ room: Int) -> (base: UnsafeMutablePointer<UInt8>, origin: Int) {
+        precondition(count + room <= capacity, "LineBuffer: write past the reserved room")
+        return (base, count)
+    }
+    @inline(__always) func commit(_ written: Int, of room: Int) {
+        precondition(written <= room, "LineBuffer: write past the reserved room")
+        count += written
+    }
+
     @inline(__always) func appendInPlace(_ room: Int, _ body: (_ base: UnsafeMutablePointer<UInt8>, _ origin: Int) -> Int) {
         precondition(count + room <= capacity, "LineBuffer: write past the reserved room")
         let n = body(base, count)

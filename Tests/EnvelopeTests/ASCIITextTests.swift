@@ -3,6 +3,13 @@ import Testing
 
 @Suite("ASCII text helpers")
 struct ASCIITextTests {
+    @Test func withUTF8GivesEveryByteOfAnyString() {
+        let large = String(repeating: "é-x\u{0}y", count: 20)
+        for s in ["", "a", "short\u{0}nul", "ünïcödé", large, String(large.dropFirst(3)), String(Substring(large).prefix(7))] {
+            #expect(ASCII.withUTF8(s) { Array($0) } == Array(s.utf8))
+        }
+    }
+
     @Test func lowercasingTouchesOnlyASCIILetters() {
         #expect(ASCII.lowercased("X-Amz-Date") == "x-amz-date")
         #expect(ASCII.lowercased("already-lower_09") == "already-lower_09")
