@@ -65,8 +65,11 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// Path and query apart, as SigV4 signs them: split at the first `?` when the query was not given separately.
     public var pathAndQuery: (path: String, query: String) {
-        guard query.isEmpty, let q = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (path, query) }
-        return (String(path[..<q]), String(path[path.utf8.index(after: q)...]))
+        // Searched over the bytes in place (UTF8View.firstIndex took ~20 instructions a byte).
+        guard query.isEmpty, let q = ASCII.withUTF8(path, { $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (path, query) }
+        let utf8 = path.utf8
+        let mark = utf8.index(utf8.startIndex, offsetBy: q)
+        return (String(path[..<mark]), String(path[utf8.index(after: mark)...]))
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {

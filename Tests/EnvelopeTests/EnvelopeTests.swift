@@ -149,6 +149,13 @@ struct EnvelopeCodecTests {
         #expect(throws: WireFormatError.self) { try HTTPRequest.decode(Array(r.encode().dropLast())) }
     }
 
+    @Test func pathAndQuerySplitAtTheFirstQuestionMarkUnlessTheQueryIsGiven() {
+        #expect(HTTPRequest(method: "GET", path: "/model/x/invoke").pathAndQuery == ("/model/x/invoke", ""))
+        #expect(HTTPRequest(method: "GET", path: "/ü/a?b=1?c").pathAndQuery == ("/ü/a", "b=1?c"))
+        #expect(HTTPRequest(method: "GET", path: "/a?").pathAndQuery == ("/a", ""))
+        #expect(HTTPRequest(method: "GET", path: "/a?x=1", query: "y=2").pathAndQuery == ("/a?x=1", "y=2"))
+    }
+
     /// The writer in place (an encoder's exact size), past its room (it moves to a buffer of its own, nothing lost)
     /// and on its own buffer, growing: the same bytes, big-endian, in order.
     @Test func theByteWriterWritesTheSameBytesInPlaceOrGrowing() {
