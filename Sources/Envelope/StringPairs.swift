@@ -19,6 +19,12 @@ public struct StringPairs: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     public var count: Int { elements.count }
+    /// Bytes the pairs take in a frame after their count byte (read in place, no element copied).
+    var wireSize: Int {
+        var n = 0
+        for i in elements.indices { n += 4 + elements[i].key.utf8.count + elements[i].value.utf8.count }
+        return n
+    }
     public var isEmpty: Bool { elements.isEmpty }
     public var dictionary: [String: String] { Dictionary(elements, uniquingKeysWith: { _, last in last }) }
     public func makeIterator() -> IndexingIterator<[Element]> { elements.makeIterator() }
@@ -62,6 +68,6 @@ extension ByteWriter {
     mutating func pairs(_ p: StringPairs) {
         let n = min(p.count, EnvelopeLimits.maxStamps)
         u8(UInt8(n))
-        for e in p.elements.prefix(n) { string(e.key); string(e.value) }
+        for i in 0..<n { string(p.elements[i].key); string(p.elements[i].value) }
     }
 }
