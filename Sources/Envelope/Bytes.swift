@@ -38,7 +38,7 @@ public struct ByteWriter: ~Copyable {
     /// storage (that allocation is not specialised and looks the storage type up at run time, about 700
     /// instructions: more than copying a small message, less than a frame's copy and a heap scratch buffer). A
     /// writer that outgrows its room moves to a buffer of its own; nothing is lost.
-    @inline(__always)   // inlined into the encoder: a closure over an envelope copied the envelope (twice per frame)
+    @inline(__always)   // into the encoder: the closure's copy of the envelope was made twice per frame, once now
     public static func build(capacity: Int, _ write: (inout ByteWriter) -> Void) -> [UInt8] {
         if capacity <= 1024 {
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 1)) { scratch in
