@@ -39,18 +39,18 @@ public struct ByteWriter: ~Copyable {
     /// instructions: more than copying a small message, less than a frame's copy and a heap scratch buffer). A
     /// writer that outgrows its room moves to a buffer of its own; nothing is lost.
     @inline(__always)   // into the encoder: the closure's copy of the envelope was made twice per frame, once now
-    public static func build(capacity: Int, _ write: (inout ByteWriter) -> Void) -> [UInt8] {
+    public static func build(capacity: Int, _ write: (inout ByteWriter) throws -> Void) rethrows -> [UInt8] {
         if capacity <= 1024 {
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 1)) { scratch in
+            return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 1)) { scratch in
                 var w = ByteWriter(into: scratch.baseAddress!, capacity: scratch.count)
-                write(&w)
+                try write(&w)
                 return w.bytes
             }
         }
         var spilled: [UInt8]?
-        let written = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        let written = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var w = ByteWriter(into: buffer.baseAddress!, capacity: capacity)
-            write(&w)
+            try write(&w)
             if w.owned { spilled = w.bytes; initialized = 0 } else { initialized = w.count }
         }
         return spilled ?? written

@@ -62,9 +62,8 @@ public struct SealSessionID: Hashable, Sendable {
         low = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
     }
     init(_ bytes: [UInt8]) { self = bytes.withUnsafeBytes { SealSessionID($0) } }
-    func write(_ w: inout ByteWriter) {
-        withUnsafeBytes(of: (high, low)) { w.raw(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 16)) }
-    }
+    /// The 16 bytes, as on the wire.
+    var bytes: [UInt8] { withUnsafeBytes(of: (high, low)) { Array($0) } }
 }
 
 /// The sealed body as it travels: session id, ephemeral public key, counter, ciphertext with tag.
@@ -82,11 +81,9 @@ public struct SealedBody: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(SealError) -> SealedBody {
-        let v = try withSealedBytes(bytes) { (b) throws(SealError) -> (Range<Int>, Range<Int>, UInt64, Range<Int>) in
-            let v = try View(b)
-            return (0..<16, 16..<48, v.counter, 56..<bytes.count)
-        }
-        return SealedBody(sessionId: Array(bytes[v.0]), ephemeralPublicKey: Array(bytes[v.1]), counter: v.2, ciphertext: Array(bytes[v.3]))
+        let counter = try withSealedBytes(bytes) { (b) throws(SealError) -> UInt64 in try View(b).counter }
+        return SealedBody(sessionId: Array(bytes[0..<16]), ephemeralPublicKey: Array(bytes[16..<48]), counter: counter,
+                          ciphertext: Array(bytes[56...]))
     }
 
     /// A sealed body read where it lies: the fields are views of its bytes (nothing copied).
@@ -109,23 +106,19 @@ public struct SealedBody: Sendable {
     /// A sealed body written in one buffer: the header, then the ciphertext and tag sealed straight into place.
     static func seal(_ plaintext: [UInt8], with sealer: AES256GCM, direction: SealDirection, counter: UInt64,
                      sessionId: SealSessionID, ephemeralPublicKey: [UInt8], aad: [UInt8]) throws -> [UInt8] {
-        var failure: (any Error)?
-        let body = ByteWriter.build(capacity: SealedBody.overhead + plaintext.count) { w in
-            sessionId.write(&w); w.raw(ephemeralPublicKey); w.u64(counter)
-            do {
-                try withNonce(direction, counter) { nonce in
-                    try plaintext.withUnsafeBytes { plain in
-                        try aad.withUnsafeBytes { aad in
-                            try w.append(room: plain.count + AES256GCM.tagByteCount) {
-                                try sealer.seal(nonce: nonce, plaintext: plain, aad: aad, into: UnsafeMutableRawBufferPointer($0))
-                            }
+        try ByteWriter.build(capacity: SealedBody.overhead + plaintext.count) { w in
+            withUnsafeBytes(of: (sessionId.high, sessionId.low)) { w.raw($0) }
+            w.raw(ephemeralPublicKey); w.u64(counter)
+            try withNonce(direction, counter) { nonce in
+                try plaintext.withUnsafeBytes { plain in
+                    try aad.withUnsafeBytes { aad in
+                        try w.append(room: plain.count + AES256GCM.tagByteCount) {
+                            try sealer.seal(nonce: nonce, plaintext: plain, aad: aad, into: UnsafeMutableRawBufferPointer($0))
                         }
                     }
                 }
-            } catch { failure = error }
+            }
         }
-        if let failure { throw failure }
-        return body
     }
 }
 
@@ -154,8 +147,8 @@ private func deriveKeys(shared: [UInt8], ephemeral: [UInt8], frontend: [UInt8], 
 
 /// The client's end of a session with one front end. Not thread-safe: owned by the client's I/O thread.
 public final class ClientSealSession {
-    public let sessionId: [UInt8]
     private let sessionKey: SealSessionID
+    public var sessionId: [UInt8] { sessionKey.bytes }
     public let ephemeralPublicKey: [UInt8]
     private let sealer: AES256GCM
     private let opener: AES256GCM
@@ -164,7 +157,7 @@ public final class ClientSealSession {
 
     public init(frontendPublicKey: [UInt8]) throws {
         let eph = try X25519PrivateKey()
-        sessionId = SecureRandom.bytes(16)
+        let sessionId = SecureRandom.bytes(16)
         sessionKey = SealSessionID(sessionId)
         ephemeralPublicKey = eph.publicKey
         let shared = try eph.sharedSecret(withPublicKey: frontendPublicKey)
@@ -241,9 +234,9 @@ public final class FrontendSealSessions {
             } else {
                 do {
                     let ephemeral = Array(sealed.ephemeralPublicKey)
-                    let sessionId = Array(b[0..<16])
                     let shared = try staticKey.sharedSecret(withPublicKey: ephemeral)
-                    let keys = try deriveKeys(shared: shared, ephemeral: ephemeral, frontend: staticKey.publicKey, sessionId: sessionId)
+                    let keys = try deriveKeys(shared: shared, ephemeral: ephemeral, frontend: staticKey.publicKey,
+                                              sessionId: sealed.sessionId.bytes)
                     session = Session(ephemeralPublicKey: ephemeral, opener: try AES256GCM(key: keys.c2s),
                                       sealer: try AES256GCM(key: keys.s2c), lastUsed: tick)
                     isNew = true

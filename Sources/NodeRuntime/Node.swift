@@ -232,16 +232,24 @@ public final class Node {
     /// Appends one record, written by `write`, to the journal: binary on the wire (TraceWire), so a hop only copies
     /// bytes and the collector renders JSON; the collector itself renders its own records at once.
     private func journal(monoNs: UInt64, _ write: (inout TraceBatch) -> Void) {
-        if let sink = localTraceSink {
-            var one = TraceBatch()
-            one.begin()
-            write(&one)
-            sink(encoder.line(ofBatch: one.bytes))
-            return
-        }
-        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
+        openJournalRecord(monoNs: monoNs)
         write(&traceBatch)
-        if traceBatch.count > Node.traceBatchLimit { flushTrace() }
+        closeJournalRecord()
+    }
+
+    /// Before a record: the batch begun (and its flush due within `traceFlushIntervalNs`).
+    @inline(__always) private func openJournalRecord(monoNs: UInt64) {
+        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
+    }
+
+    /// After a record: the collector renders its own at once (a batch of one); other nodes push a full batch.
+    @inline(__always) private func closeJournalRecord() {
+        if let sink = localTraceSink {
+            sink(encoder.line(ofBatch: traceBatch.bytes))
+            traceBatch.removeAll()
+        } else if traceBatch.count > Node.traceBatchLimit {
+            flushTrace()
+        }
     }
 
     private var hasPendingTrace: Bool { !traceBatch.isEmpty }
@@ -668,23 +676,14 @@ public final class Node {
                               decision: String, reason: String, details: [(String, String)]) {
         guard tracingEnabled else { return }
         let account = peerAccount(peer)
-        guard localTraceSink == nil else {
-            journal(monoNs: monoNs) {
-                $0.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
-                                 peer: peer, peerAccount: account, messageId: e.messageId, requestId: e.requestId,
-                                 inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
-                                 decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
-            }
-            return
-        }
-        // The batch written directly, not through `journal`'s closure: capturing the envelope there copied four of
+        // Written into the batch here, not through `journal`'s closure: capturing the envelope there copied four of
         // its Strings per record.
-        if traceBatch.isEmpty { traceFlushDueNs = monoNs + Node.traceFlushIntervalNs; traceBatch.begin() }
+        openJournalRecord(monoNs: monoNs)
         traceBatch.appendTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: bytes, type: e.type.description,
                                  peer: peer, peerAccount: account, messageId: e.messageId, requestId: e.requestId,
                                  inReplyTo: e.inReplyTo, traceparent: e.traceparent, endToEnd: Node.isEndToEnd(e.type),
                                  decision: decision, reason: reason, details: details, vpceId: e.stamps["vpceId"])
-        if traceBatch.count > Node.traceBatchLimit { flushTrace() }
+        closeJournalRecord()
     }
 
     private func drainService(role: NodeRole) -> Bool {

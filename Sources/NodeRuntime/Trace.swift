@@ -761,18 +761,19 @@ public struct TraceBatch {
 
     public mutating func removeAll() { buffer.removeAll(); begun = false }
 
-    @inline(__always) private mutating func write(bound: Int, _ body: (inout TraceWire.RecordWriter, inout TraceWire.WriterState) -> Void) {
-        buffer.reserve(bound)
-        buffer.appendInPlace(bound) { batch, origin in
-            var w = TraceWire.RecordWriter(base: batch + origin, capacity: bound, origin: origin, batch: UnsafePointer(batch),
-                                           memory: begun ? memory : nil)
-            body(&w, &state)
-            return w.count
-        }
+    /// A writer for one record of at most `bound` bytes, reserved in the batch; `commit` keeps what it wrote. Not a
+    /// closure: a closure's captures (a transit record's eleven Strings) were retained and released per record.
+    @inline(__always) private mutating func openRecord(bound: Int) -> TraceWire.RecordWriter {
+        let (base, origin) = buffer.openRoom(bound)
+        return TraceWire.RecordWriter(base: base + origin, capacity: bound, origin: origin, batch: UnsafePointer(base),
+                                      memory: begun ? memory : nil)
     }
+    @inline(__always) private func commit(_ w: TraceWire.RecordWriter) { buffer.commit(w.count, of: w.capacity) }
 
     public mutating func append(_ r: TraceRecord) {
-        write(bound: TraceWire.bound(of: r)) { w, state in TraceWire.write(r, state: &state, to: &w) }
+        var w = openRecord(bound: TraceWire.bound(of: r))
+        TraceWire.write(r, state: &state, to: &w)
+        commit(w)
     }
 
     public mutating func appendTransit(_ event: TraceRecord.Event, wallMs: UInt64, monoNs: UInt64, lamport: UInt64, bytes n: Int,
@@ -782,16 +783,12 @@ public struct TraceBatch {
         let bound = TraceWire.transitBound(type: type, peer: peer, peerAccount: peerAccount, messageId: messageId,
                                            requestId: requestId, inReplyTo: inReplyTo, traceparent: traceparent,
                                            decision: decision, reason: reason, details: details, vpceId: vpceId)
-        // Written without a closure (see `LineBuffer.openRoom`): two records per hop, eleven Strings each.
-        buffer.reserve(bound)
-        let (base, origin) = buffer.openRoom(bound)
-        var w = TraceWire.RecordWriter(base: base + origin, capacity: bound, origin: origin, batch: UnsafePointer(base),
-                                       memory: begun ? memory : nil)
+        var w = openRecord(bound: bound)
         TraceWire.writeTransit(event, wallMs: wallMs, monoNs: monoNs, lamport: lamport, bytes: n, type: type, peer: peer,
                                peerAccount: peerAccount, messageId: messageId, requestId: requestId, inReplyTo: inReplyTo,
                                traceparent: traceparent, endToEnd: endToEnd, decision: decision, reason: reason,
                                details: details, vpceId: vpceId, state: &state, to: &w)
-        buffer.commit(w.count, of: bound)
+        commit(w)
     }
 
     /// Calls `body` with the batch's bytes (no copy).
@@ -866,22 +863,15 @@ public final class LineBuffer {
 
     /// Lets `body` write at most `room` bytes (reserved beforehand) at `origin` of the buffer starting at `base`,
     /// and keeps the count it returns.
-    /// The same in two steps, for a writer that is not a closure (a closure's captures were retained per record):
-    /// where `room` reserved bytes start, then `commit` what was written there.
+    /// Reserves `room` bytes and says where they start (`base + origin`); `commit` keeps what was written there. Two
+    /// steps rather than a closure, so a writer's captures are not retained per record.
     @inline(__always) func openRoom(_ room: Int) -> (base: UnsafeMutablePointer<UInt8>, origin: Int) {
-        precondition(count + room <= capacity, "LineBuffer: write past the reserved room")
+        reserve(room)
         return (base, count)
     }
     @inline(__always) func commit(_ written: Int, of room: Int) {
-        precondition(written <= room, "LineBuffer: write past the reserved room")
+        precondition(written <= room && count + written <= capacity, "LineBuffer: write past the reserved room")
         count += written
-    }
-
-    @inline(__always) func appendInPlace(_ room: Int, _ body: (_ base: UnsafeMutablePointer<UInt8>, _ origin: Int) -> Int) {
-        precondition(count + room <= capacity, "LineBuffer: write past the reserved room")
-        let n = body(base, count)
-        precondition(n <= room, "LineBuffer: write past the reserved room")
-        count += n
     }
     public func removeAll() { count = 0 }
 
